@@ -1,0 +1,58 @@
+# partyaffairs — two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+VENDOR := static/vendor
+
+.PHONY: run test setup deps static migrate seed lint bench-data clean
+
+setup: deps static migrate
+
+deps: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Front-end packages come from npm and are served by the app (no CDN at run time).
+$(VENDOR)/.installed: node_modules/.installed
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/htmx $(VENDOR)/echarts
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	touch $@
+
+static: deps
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+migrate: deps
+	$(PY) manage.py migrate --noinput --verbosity 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: setup seed
+	@echo "partyaffairs: http://127.0.0.1:$(PORT)/"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: deps static
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench-data: migrate
+	$(PY) manage.py generate_scale_data --tier $${TIER:-S}
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) staticfiles db.sqlite3

@@ -1,0 +1,48 @@
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from branches.models import CommitteePost, Organization
+from branches.scoping import scope_for
+
+
+def healthz(request):
+    """No database: the baseline for benchmarks and the load balancer's probe."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@login_required
+def home(request):
+    """Each role lands on its own page: committee staff on their subtree, a secretary on the
+    branch, a member on their own page, an admin on the whole tree."""
+    scope = scope_for(request.user)
+    role = scope.home_role
+    if role == "committee":
+        root = Organization.objects.filter(path=scope.staff_paths[0]).first()
+        return redirect("orgs:detail", pk=root.pk)
+    if role == "secretary":
+        branch = Organization.objects.filter(path=scope.officer_paths[0]).first()
+        return redirect("orgs:detail", pk=branch.pk)
+    if role == "admin":
+        return redirect("orgs:tree")
+    return redirect("accounts:me")
+
+
+@login_required
+def me(request):
+    """我的: the member's own record, branch and posts; later issues add dues and meetings."""
+    member = getattr(request.user, "member", None)
+    posts = []
+    branch_posts = []
+    if member is not None:
+        posts = list(CommitteePost.objects.current().filter(member=member).select_related("organization"))
+        branch_posts = list(
+            CommitteePost.objects.current().filter(organization_id=member.branch_id).select_related("member")
+        )
+    return render(
+        request,
+        "accounts/me.html",
+        {"member": member, "posts": posts, "branch_posts": branch_posts, "scope": scope_for(request.user)},
+    )

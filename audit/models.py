@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def for_object(self, obj):
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+        ).select_related("actor", "content_type")
+
+
+VERB_LABELS = {
+    "created": _("创建"),
+    "updated": _("修改"),
+    "deleted": _("删除"),
+    "moved": _("移动"),
+    "requested": _("申请"),
+}
+
+
+class AuditEntry(models.Model):
+    """Append-only: who did what to which object, and which fields changed (before → after).
+
+    Action codes are namespaced `<app>.<model>.<verb>` (e.g. `branches.organization.moved`).
+    """
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_repr = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=100, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(_("对象"), max_length=255)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    data = models.JSONField(_("附加信息"), default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="audit_object_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr or '-'} {self.action} {self.object_repr}"
+
+    @property
+    def verb(self):
+        return self.action.rsplit(".", 1)[-1]
+
+    @property
+    def verb_label(self):
+        return VERB_LABELS.get(self.verb, self.verb)
+
+    def change_rows(self):
+        """(label, before, after) triples for display, labels from the model's verbose names."""
+        model = self.content_type.model_class()
+        rows = []
+        for name, (before, after) in self.changes.items():
+            try:
+                label = model._meta.get_field(name.removesuffix("_id")).verbose_name if model else name
+            except Exception:  # noqa: BLE001 — a field since removed still shows by name
+                label = name
+            rows.append((label, before, after))
+        return rows

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MembersConfig(AppConfig):
+    name = "members"
+    verbose_name = _("党员")
+
+    def ready(self):
+        from audit.services import register
+
+        from .models import Member
+
+        register(Member)
