@@ -45,6 +45,8 @@ run: setup seed
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: deps static
+	$(VENV)/bin/ruff check --quiet .
+	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps

@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from branches.models import Organization
+
+
+def _tree(code):
+    root = Organization.objects.get(code=code, depth=1)
+    return list(
+        Organization.objects.filter(path__startswith=root.path)
+        .order_by("path")
+        .values_list("path", "name", "kind", "numchild")
+    )
+
+
+@pytest.mark.django_db
+def test_tier_s_builds_a_consistent_tree_of_about_250_organisations():
+    call_command("generate_scale_data", "--tier", "S", stdout=open("/dev/null", "w"))
+    rows = _tree("SCALE-S")
+    assert 200 <= len(rows) <= 300
+    # treebeard's own consistency check: paths, depths and numchild all agree.
+    assert Organization.find_problems() == ([], [], [], [], [])
+    kinds = {kind for _, _, kind, _ in rows}
+    assert kinds == {"committee", "general_branch", "branch", "party_group"}
+    # Every party group sits directly under a branch.
+    by_path = {path: kind for path, _, kind, _ in rows}
+    assert all(by_path[p[:-4]] == "branch" for p, _, k, _ in rows if k == "party_group")
+
+
+@pytest.mark.django_db
+def test_same_seed_gives_the_same_data_and_a_second_run_is_refused():
+    sink = open("/dev/null", "w")
+    call_command("generate_scale_data", "--tier", "S", stdout=sink)
+    first = [(name, kind) for _, name, kind, _ in _tree("SCALE-S")]
+    with pytest.raises(CommandError, match="--replace"):
+        call_command("generate_scale_data", "--tier", "S", stdout=sink)
+    call_command("generate_scale_data", "--tier", "S", "--replace", stdout=sink)
+    assert [(name, kind) for _, name, kind, _ in _tree("SCALE-S")] == first
+    assert Organization.objects.filter(code="SCALE-S").count() == 1

@@ -1,0 +1,188 @@
+"""Real-browser smoke test: each demo account logs in through the login form of a live server and
+lands on its own page, with the static files served and no sideways scrolling on a phone.
+
+Drives Debian's headless Chromium through Debian's chromedriver, always via an explicit Service path
+so Selenium Manager never downloads anything. Without Chromium the tests skip (fail under CI=true)
+through the `chromium_paths` fixture."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "partyaffairs-demo"
+PHONE = (390, 1000)
+DESKTOP = (1366, 1000)
+NAVBAR_RED = "rgb(183, 28, 28)"  # --pa-red in static/css/app.css
+ROOT_NAME = "江城市发展和改革委员会机关党委"
+BRANCH_NAME = "办公室党支部"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--lang=zh-CN",
+)
+WAIT_SECONDS = 15
+
+
+@pytest.fixture(scope="module")
+def _driver_slot():
+    """Holds the module's one Chromium; started lazily by `browser` once `chromium_paths` passed."""
+    slot = {}
+    yield slot
+    if "driver" in slot:
+        slot["driver"].quit()
+
+
+@pytest.fixture
+def browser(chromium_paths, _driver_slot):
+    if "driver" not in _driver_slot:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        chromium, chromedriver = chromium_paths
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in FLAGS:
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+        driver.set_page_load_timeout(30)
+        _driver_slot["driver"] = driver
+    driver = _driver_slot["driver"]
+    driver.delete_all_cookies()
+    driver.set_window_size(*DESKTOP)
+    return driver
+
+
+@pytest.fixture
+def demo(live_server, transactional_db):
+    """The live server's URL, with the demo organisation and accounts loaded.
+
+    pytest-django runs tests with DEBUG off, where seed_demo refuses without --force."""
+    call_command("seed_demo", force=True, stdout=io.StringIO())
+    return live_server.url
+
+
+def wait(driver):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT_SECONDS)
+
+
+def find(driver, css):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    return wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def submit_login(driver, base, username, password):
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/accounts/login/")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    login_page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    from selenium.webdriver.support import expected_conditions as EC
+
+    wait(driver).until(EC.staleness_of(login_page))
+
+
+def assert_static_loaded(driver):
+    """app.css applied (red navbar), every stylesheet parsed, and the vendored scripts ran."""
+    navbar = find(driver, "nav.pa-navbar")
+    assert navbar.value_of_css_property("background-color") == NAVBAR_RED
+    empty = driver.execute_script(
+        "return [...document.querySelectorAll('link[rel=stylesheet]')]"
+        "  .filter(l => !(l.sheet && l.sheet.cssRules.length)).map(l => l.href);"
+    )
+    assert empty == [], f"stylesheets that did not load: {empty}"
+    assert driver.execute_script("return typeof window.htmx + ' ' + typeof window.bootstrap;") == (
+        "object object"
+    )
+
+
+def assert_no_horizontal_overflow(driver):
+    driver.set_window_size(*PHONE)
+    find(driver, "main")
+    width, scroll = driver.execute_script(
+        "return [window.innerWidth, document.documentElement.scrollWidth];"
+    )
+    assert width <= PHONE[0], f"window did not shrink to phone width (innerWidth {width})"
+    assert scroll <= width + 1, f"{driver.current_url} scrolls sideways at {width}px: scrollWidth {scroll}"
+
+
+def landing_admin(driver):
+    from selenium.webdriver.common.by import By
+
+    assert driver.current_url.endswith("/orgs/")
+    assert find(driver, "main h1").text == "组织架构"
+    links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main table a")]
+    assert ROOT_NAME in links
+    assert BRANCH_NAME in links
+
+
+def landing_committee(driver):
+    assert re.search(r"/orgs/\d+/$", driver.current_url)
+    assert find(driver, "[data-testid=org-name]").text == ROOT_NAME
+
+
+def landing_secretary(driver):
+    assert re.search(r"/orgs/\d+/$", driver.current_url)
+    assert find(driver, "[data-testid=org-name]").text == BRANCH_NAME
+
+
+def landing_member(driver):
+    from django.contrib.auth import get_user_model
+    from selenium.webdriver.common.by import By
+
+    assert driver.current_url.endswith("/accounts/me/")
+    name = get_user_model().objects.get(username="member").name
+    assert name
+    assert find(driver, "[data-testid=me-title]").text == f"{name}，您好"
+    branch_links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main a[href^='/orgs/']")]
+    assert BRANCH_NAME in branch_links
+
+
+LANDINGS = {
+    "admin": landing_admin,
+    "committee": landing_committee,
+    "secretary": landing_secretary,
+    "member": landing_member,
+}
+
+
+@pytest.mark.parametrize("username", list(LANDINGS))
+def test_demo_account_logs_in_to_its_landing_page(browser, demo, username):
+    submit_login(browser, demo, username, PASSWORD)
+    LANDINGS[username](browser)
+    assert_static_loaded(browser)
+    user_menu = find(browser, "[data-testid=user-menu]")
+    assert user_menu.text.strip()
+
+    assert_no_horizontal_overflow(browser)
+    LANDINGS[username](browser)
+
+
+def test_wrong_password_shows_a_chinese_error_on_a_phone(browser, demo):
+    browser.set_window_size(*PHONE)
+    submit_login(browser, demo, "secretary", "not-the-password")
+
+    assert browser.current_url.endswith("/accounts/login/")
+    error = find(browser, ".alert-danger").text
+    assert CJK.search(error), f"login error is not in Chinese: {error!r}"
+    assert "密码" in error
+    assert "Please enter" not in error
+    assert_static_loaded(browser)
+    assert_no_horizontal_overflow(browser)
