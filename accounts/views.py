@@ -39,7 +39,10 @@ def me(request):
     if member is not None:
         posts = list(CommitteePost.objects.current().filter(member=member).select_related("organization"))
         branch_posts = list(
-            CommitteePost.objects.current().filter(organization_id=member.branch_id).select_related("member")
+            CommitteePost.objects.current()
+            .filter(organization_id=member.branch_id)
+            .select_related("member")
+            .in_rank_order()
         )
     return render(
         request,

@@ -65,13 +65,30 @@ class AuditEntry(models.Model):
         return VERB_LABELS.get(self.verb, self.verb)
 
     def change_rows(self):
-        """(label, before, after) triples for display, labels from the model's verbose names."""
+        """(label, before, after) triples for display: verbose names, choice labels, 是/否."""
         model = self.content_type.model_class()
         rows = []
         for name, (before, after) in self.changes.items():
-            try:
-                label = model._meta.get_field(name.removesuffix("_id")).verbose_name if model else name
-            except Exception:  # noqa: BLE001 — a field since removed still shows by name
-                label = name
-            rows.append((label, before, after))
+            field = _field(model, name)
+            label = field.verbose_name if field is not None else name
+            rows.append((label, _display(field, before), _display(field, after)))
         return rows
+
+
+def _field(model, attname):
+    if model is None:
+        return None
+    for field in model._meta.concrete_fields:
+        if field.attname == attname or field.name == attname:
+            return field
+    return None
+
+
+def _display(field, value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if field is not None and field.choices:
+        return dict(field.flatchoices).get(value, value)
+    return value

@@ -28,10 +28,15 @@ def _plain(value):
 
 
 def _tracked_fields(model, exclude):
+    """Every concrete field users can change: not the key, not automatic timestamps."""
     return tuple(
         f.attname
         for f in model._meta.concrete_fields
-        if not f.primary_key and f.name not in exclude and f.attname not in exclude
+        if not f.primary_key
+        and not getattr(f, "auto_now", False)
+        and not getattr(f, "auto_now_add", False)
+        and f.name not in exclude
+        and f.attname not in exclude
     )
 
 

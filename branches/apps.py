@@ -11,7 +11,7 @@ class BranchesConfig(AppConfig):
 
         from .models import CommitteePost, Grant, Organization, TermRule
 
-        register(Organization, exclude=("numchild",))
+        register(Organization, exclude=("path", "depth", "numchild"))  # a move is logged as its own event
         register(CommitteePost)
         register(Grant)
         register(TermRule)

@@ -239,6 +239,14 @@ class CommitteePostQuerySet(models.QuerySet):
         on = on or timezone.localdate()
         return self.filter(started_on__lte=on).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
 
+    def in_rank_order(self):
+        """书记 first, then 副书记, 组织委员 … in the order of PostRole."""
+        rank = models.Case(
+            *(models.When(role=role, then=models.Value(i)) for i, role in enumerate(PostRole.values)),
+            output_field=models.IntegerField(),
+        )
+        return self.annotate(role_rank=rank).order_by("role_rank", "started_on")
+
     def secretary_of(self, org, on=None):
         """Who held the secretary post of `org` on a date (None if vacant)."""
         post = (

@@ -63,10 +63,7 @@ def detail(request, pk):
     )
     today = timezone.localdate()
     posts = list(
-        CommitteePost.objects.current(today)
-        .filter(organization=org)
-        .select_related("member")
-        .order_by("role", "started_on")
+        CommitteePost.objects.current(today).filter(organization=org).select_related("member").in_rank_order()
     )
     has_secretary = any(p.role == PostRole.SECRETARY for p in posts)
     members = []

@@ -30,7 +30,6 @@ FLAGS = (
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    "--lang=zh-CN",
 )
 WAIT_SECONDS = 15
 
@@ -55,6 +54,8 @@ def browser(chromium_paths, _driver_slot):
         options.binary_location = chromium
         for flag in FLAGS:
             options.add_argument(flag)
+        # The users' browsers ask for Chinese; headless Chromium otherwise sends en-US.
+        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
         driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
         driver.set_page_load_timeout(30)
         _driver_slot["driver"] = driver
@@ -102,7 +103,9 @@ def submit_login(driver, base, username, password):
 def assert_static_loaded(driver):
     """app.css applied (red navbar), every stylesheet parsed, and the vendored scripts ran."""
     navbar = find(driver, "nav.pa-navbar")
-    assert navbar.value_of_css_property("background-color") == NAVBAR_RED
+    assert driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor;", navbar) == (
+        NAVBAR_RED
+    )
     empty = driver.execute_script(
         "return [...document.querySelectorAll('link[rel=stylesheet]')]"
         "  .filter(l => !(l.sheet && l.sheet.cssRules.length)).map(l => l.href);"

@@ -34,7 +34,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tier", choices=TIERS, default="S")
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--replace", action="store_true", help="delete an existing tree of this tier first")
+        parser.add_argument(
+            "--replace", action="store_true", help="delete an existing tree of this tier first"
+        )
 
     def handle(self, *args, tier, seed, replace, **options):
         from branches.models import Organization
@@ -43,7 +45,9 @@ class Command(BaseCommand):
         existing = Organization.objects.filter(code=code, depth=1).first()
         if existing is not None:
             if not replace:
-                raise CommandError(f"Tier {tier} data already exists (root {code}); use --replace to regenerate.")
+                raise CommandError(
+                    f"Tier {tier} data already exists (root {code}); use --replace to regenerate."
+                )
             started = time.monotonic()
             with transaction.atomic():
                 for module in reversed(list(scale_modules())):
