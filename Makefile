@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 VENDOR := static/vendor
 
-.PHONY: run test setup deps static migrate seed lint bench-data clean
+.PHONY: run test setup deps static migrate seed lint messages bench-data clean
 
 setup: deps static migrate
 
@@ -22,10 +22,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Front-end packages come from npm and are served by the app (no CDN at run time).
-$(VENDOR)/.installed: node_modules/.installed
+# Front-end packages come from npm and are served by the app (no CDN at run time). Bootstrap's
+# source maps go too: its files name them, and collectstatic with DEBUG off (manifest storage) fails
+# on a named file that is missing. The Dockerfile repeats these copies; keep the two in step.
+$(VENDOR)/.installed: node_modules/.installed Makefile
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/htmx $(VENDOR)/echarts
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   $(VENDOR)/bootstrap/
 	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
@@ -52,6 +56,12 @@ test: deps static
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Refresh locale/en/LC_MESSAGES/django.po from the source strings, then compile django.mo
+# (translate new entries in the .po and run it again; both files are committed).
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles --ignore=tests --no-location --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
 
 bench-data: migrate
 	$(PY) manage.py generate_scale_data --tier $${TIER:-S}

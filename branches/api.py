@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,27 @@ def call_service(fn, **kwargs):
         raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
     except DjangoPermissionDenied as exc:
         raise PermissionDenied() from exc
+
+
+def scope_related_fields(fields, context, **querysets):
+    """Ids in a request body resolve only among the objects the user may see, so a foreign id is
+    answered exactly like a missing one (no existence oracle, no foreign names in errors).
+    `querysets` maps a field name to a callable user → queryset."""
+    request = context.get("request")
+    if request is not None:
+        for name, visible in querysets.items():
+            if name in fields:
+                fields[name].queryset = visible(request.user)
+    return fields
+
+
+def _visible_orgs(user):
+    return Organization.objects.visible_to(user)
+
+
+def _visible_members(user):
+    # branches sits below members: reach the model through the registry, never by import.
+    return apps.get_model("members", "Member").objects.visible_to(user)
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -67,6 +89,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("depth", "numchild", "updated_at")
 
+    def get_fields(self):
+        return scope_related_fields(super().get_fields(), self.context, parent=_visible_orgs)
+
     def get_parent_id(self, obj) -> int | None:
         return self.context["parent_ids"].get(obj.parent_path) if obj.depth > 1 else None
 
@@ -96,6 +121,9 @@ class OrganizationFilter(filters.FilterSet):
 
 class MoveSerializer(serializers.Serializer):
     parent = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+
+    def get_fields(self):
+        return scope_related_fields(super().get_fields(), self.context, parent=_visible_orgs)
 
 
 class OrganizationViewSet(
@@ -173,7 +201,7 @@ class OrganizationViewSet(
     def move(self, request, pk=None):
         """Move the organisation and its subtree under another parent (committee staff)."""
         org = self.get_object()
-        body = MoveSerializer(data=request.data)
+        body = MoveSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         parent = self._visible_parent(body.validated_data["parent"])
         call_service(services.organization_move, user=request.user, org=org, new_parent=parent)
@@ -205,6 +233,11 @@ class CommitteePostSerializer(serializers.ModelSerializer):
             "note",
         )
         read_only_fields = ("ended_on", "approved_on", "approval_ref")
+
+    def get_fields(self):
+        return scope_related_fields(
+            super().get_fields(), self.context, organization=_visible_orgs, member=_visible_members
+        )
 
 
 class EndPostSerializer(serializers.Serializer):

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from exports.base import ListExporter, register
@@ -56,6 +57,6 @@ class OrganizationExporter(ListExporter):
                 org.term_end,
                 org.secretary_name or "",
                 org.member_count,
-                "是" if org.is_weak else "",
+                gettext("是") if org.is_weak else "",
                 org.star_level or "",
             ]

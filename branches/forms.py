@@ -74,7 +74,7 @@ class PostForm(forms.Form):
         super().__init__(*args, **kwargs)
         if org.kind == OrgKind.PARTY_GROUP:
             roles = [PostRole.GROUP_LEADER]
-            home = org.get_parent()
+            home = Organization.objects.get_parent(org)
         else:
             roles = [r for r in PostRole if r != PostRole.GROUP_LEADER]
             home = org

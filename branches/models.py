@@ -123,6 +123,15 @@ class Organization(MP_Node):
     def ancestor_paths(self):
         return [self.path[: i * self.steplen] for i in range(1, self.depth)]
 
+    def scope_paths(self):
+        """This organisation's path and its ancestors'. One not yet in the tree takes those of the
+        parent it is being created under (`organization_create` sets `new_parent`), so subtree
+        rules apply to it before treebeard assigns its path."""
+        if self.path:
+            return [*self.ancestor_paths(), self.path]
+        parent = getattr(self, "new_parent", None)
+        return parent.scope_paths() if parent is not None else []
+
     def clean_parent(self, parent):
         """Raise ValidationError unless an org of this kind may sit under `parent`."""
         allowed = ALLOWED_PARENT_KINDS[self.kind]
@@ -149,9 +158,11 @@ class Organization(MP_Node):
         if self.term_start and self.term_end and self.term_end <= self.term_start:
             raise ValidationError({"term_end": _("任期届满日期必须晚于任期开始日期。")})
         if self.term_start and self.term_end:
-            years = TermRule.years_for(self)
-            # A term may be extended by at most one year, with approval (条例§21).
-            limit = _add_years(self.term_start, years + 1)
+            # The rule in force when the term began governs it, whatever has been decided since.
+            years = TermRule.years_for(self, on=self.term_start)
+            # A term may be extended by at most one year, with approval (条例§21): its last day is
+            # at most the day before the (years + 1)th anniversary, as `default_term_end` counts.
+            limit = _add_years(self.term_start, years + 1) - datetime.timedelta(days=1)
             if self.term_end > limit:
                 raise ValidationError(
                     {"term_end": _("任期不得超过规定的%(years)s年（经批准最多延长1年）。") % {"years": years}}
@@ -205,7 +216,7 @@ class TermRule(models.Model):
         """The term length that applies to `org` on a date: the most specific scope wins (nearest
         ancestor, then the global default), then the field-specific row over the all-fields row."""
         on = on or timezone.localdate()
-        paths = [*org.ancestor_paths(), org.path] if org.path else []
+        paths = org.scope_paths()
         rules = list(
             cls.objects.filter(effective_from__lte=on)
             .filter(Q(field=org.field) | Q(field=""))

@@ -63,6 +63,7 @@ def organization_create(*, user, parent, kind, name, **fields):
     org = Organization(kind=kind, name=name, **{k: v for k, v in fields.items() if k in ORG_EDITABLE_FIELDS})
     if parent is not None and "field" not in fields:
         org.field = parent.field
+    org.new_parent = parent  # term rules scoped to the parent's subtree apply before the insert
     org.clean_parent(parent)
     if org.term_start and not org.term_end:
         org.term_end = default_term_end(org)
@@ -105,7 +106,7 @@ def organization_move(*, user, org, new_parent):
     if new_parent.path.startswith(org.path):
         raise ValidationError({"parent": _("不能把组织移动到它自己或它的下级组织之下。")})
     org.clean_parent(new_parent)
-    old_parent = org.get_parent()
+    old_parent = Organization.objects.get_parent(org)
     if old_parent is not None and old_parent.pk == new_parent.pk:
         raise ValidationError({"parent": _("该组织已经在所选上级组织之下。")})
     with transaction.atomic():
@@ -135,7 +136,7 @@ def post_assign(*, user, organization, role, member, started_on, elected_on=None
         raise ValidationError({"role": _("党小组只设党小组长。")})
     # The holder must belong to the organisation: a member of the branch (of the party group's
     # branch), or of a branch somewhere under a 党委/党总支.
-    home = organization.get_parent() if organization.kind == OrgKind.PARTY_GROUP else organization
+    home = Organization.objects.get_parent(organization) if organization.kind == OrgKind.PARTY_GROUP else organization
     if not member.branch.path.startswith(home.path):
         raise ValidationError(
             {"member": _("%(name)s不是%(org)s的党员。") % {"name": member.name, "org": home.name}}

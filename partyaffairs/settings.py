@@ -110,7 +110,23 @@ TEMPLATES = [
 
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-DATABASES = {"default": _env("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+
+def _database(default):
+    """DATABASE_URL parsed; an unknown scheme or a missing database name stops start-up here rather
+    than at the first query (the URL itself is not echoed: it may hold a password)."""
+    scheme, sep, _rest = env.str("DATABASE_URL", default=default).partition("://")
+    if not sep or scheme not in environ.Env.DB_SCHEMES:
+        raise ImproperlyConfigured(
+            "Environment variable DATABASE_URL is malformed: expected scheme://user:password@host:port/name "
+            f"with a known scheme (postgres, sqlite, …), got scheme {scheme if sep else ''!r}"
+        )
+    config = _env("DATABASE_URL", env.db_url, default)
+    if not config.get("NAME"):
+        raise ImproperlyConfigured("Environment variable DATABASE_URL is malformed: it names no database")
+    return config
+
+
+DATABASES = {"default": _database(f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", _env("CONN_MAX_AGE", env.int, 60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -127,7 +143,7 @@ AUTHENTICATION_BACKENDS = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -52,6 +52,10 @@ def user_of(cast, role):
     return None if role == "anonymous" else getattr(cast, role)
 
 
+def parent_of(org):
+    return Organization.objects.get_parent(org)
+
+
 def table(rows):
     """Flatten {role: (status per TARGETS…)} into parametrize rows (role, target, expected)."""
     flat = []
@@ -192,7 +196,13 @@ def test_html_get(cast, client_for, action, role, target, expected):
 
 
 # POST /orgs/<pk>/new/ — the kind offered is the one that fits under the target.
-CHILD_KIND = {"a": "party_group", "b": "party_group", "d": "party_group", "c1": "branch", "a_group": "party_group"}
+CHILD_KIND = {
+    "a": "party_group",
+    "b": "party_group",
+    "d": "party_group",
+    "c1": "branch",
+    "a_group": "party_group",
+}
 # 200 means the form came back with the error shown and nothing was written.
 HTML_CREATE = table(
     {
@@ -219,7 +229,7 @@ def test_html_create_child(cast, client_for, role, target, expected):
     created = Organization.objects.filter(name="新建组织").first()
     if expected == 302:
         assert created is not None
-        assert created.get_parent().pk == parent.pk
+        assert parent_of(created).pk == parent.pk
         assert response.url == f"/orgs/{created.pk}/"
     else:
         assert created is None
@@ -230,7 +240,9 @@ def test_secretary_cannot_create_a_branch(cast, client_for):
     client = client_for(cast.secretary_a)
     form = client.get(f"/orgs/{cast.a.pk}/new/").context["form"]
     assert [value for value, _ in form.fields["kind"].choices] == ["party_group"]
-    response = client.post(f"/orgs/{cast.a.pk}/new/", {"kind": "branch", "name": "私设支部", "field": "organ"})
+    response = client.post(
+        f"/orgs/{cast.a.pk}/new/", {"kind": "branch", "name": "私设支部", "field": "organ"}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["kind"]
     assert not Organization.objects.filter(name="私设支部").exists()
@@ -324,12 +336,12 @@ HTML_MOVE = [
 @pytest.mark.parametrize(("role", "target", "expected"), HTML_MOVE, ids=ids(HTML_MOVE))
 def test_html_move(cast, client_for, role, target, expected):
     org = getattr(cast, target)
-    old_parent = org.get_parent()
+    old_parent = parent_of(org)
     new_parent = getattr(cast, MOVES[target])
     path = f"/orgs/{org.pk}/move/"
     response = client_for(user_of(cast, role)).post(path, {"parent": new_parent.pk})
     assert_status(response, expected, path)
-    parent_now = Organization.objects.get(pk=org.pk).get_parent()
+    parent_now = parent_of(Organization.objects.get(pk=org.pk))
     if expected == 302:
         assert parent_now.pk == new_parent.pk
     else:
@@ -341,10 +353,7 @@ def test_html_move(cast, client_for, role, target, expected):
 def post_payload(cast, target):
     """A post that fits the target: 组织委员 of a branch or committee, 党小组长 of a party group."""
     holder = {"a": cast.mem_a, "b": cast.sec_b, "c1": cast.mem_a, "a_group": cast.mem_a}
-    if target == "d":
-        member = make_member(cast.d, "丁委员")
-    else:
-        member = holder[target]
+    member = make_member(cast.d, "丁委员") if target == "d" else holder[target]
     role = PostRole.GROUP_LEADER if target == "a_group" else PostRole.ORGANIZATION_MEMBER
     return {"role": role, "member": member.pk, "started_on": "2024-03-01"}, role, member
 
@@ -407,7 +416,10 @@ def test_api_list_refuses_anonymous(cast, api_for):
     assert api_for(None).get(API).status_code in (401, 403)
 
 
-API_RETRIEVE = table({role: tuple(HTML_GET["detail"][role]) for role in ROLES if role != "anonymous"} | {"anonymous": (ANON_API,) * 5})
+API_RETRIEVE = table(
+    {role: tuple(HTML_GET["detail"][role]) for role in ROLES if role != "anonymous"}
+    | {"anonymous": (ANON_API,) * 5}
+)
 
 
 @pytest.mark.parametrize(("role", "target", "expected"), API_RETRIEVE, ids=ids(API_RETRIEVE))
@@ -478,7 +490,7 @@ def test_api_create(cast, api_for, role, target, expected):
     assert_status(response, expected, None)
     created = Organization.objects.filter(name="接口新建").first()
     if expected == 201:
-        assert created.get_parent().pk == parent.pk
+        assert parent_of(created).pk == parent.pk
         assert response.data["id"] == created.pk
         assert response.data["parent_id"] == parent.pk
     else:
@@ -502,9 +514,9 @@ def test_api_foreign_parent_reads_like_a_missing_one(cast, api_for):
     foreign = api.post(API, {"parent": cast.b.pk, "kind": "party_group", "name": "x"}, format="json")
     absent = api.post(API, {"parent": missing, "kind": "party_group", "name": "x"}, format="json")
     assert foreign.status_code == absent.status_code == 400
-    assert str(foreign.data["parent"][0]).replace(str(cast.b.pk), "N") == str(absent.data["parent"][0]).replace(
-        str(missing), "N"
-    )
+    assert str(foreign.data["parent"][0]).replace(str(cast.b.pk), "N") == str(
+        absent.data["parent"][0]
+    ).replace(str(missing), "N")
 
 
 API_MOVE = [
@@ -533,13 +545,13 @@ API_MOVE = [
 @pytest.mark.parametrize(("role", "target", "expected"), API_MOVE, ids=ids(API_MOVE))
 def test_api_move(cast, api_for, role, target, expected):
     org = getattr(cast, target)
-    old_parent = org.get_parent()
+    old_parent = parent_of(org)
     new_parent = getattr(cast, MOVES[target])
     response = api_for(user_of(cast, role)).post(
         f"{API}{org.pk}/move/", {"parent": new_parent.pk}, format="json"
     )
     assert_status(response, expected, None)
-    parent_now = Organization.objects.get(pk=org.pk).get_parent()
+    parent_now = parent_of(Organization.objects.get(pk=org.pk))
     if expected == 200:
         assert parent_now.pk == new_parent.pk
         assert response.data["parent_id"] == new_parent.pk
@@ -573,7 +585,9 @@ def test_api_posts_list_returns_exactly_the_visible_posts(cast, api_for, role):
 
 
 API_POST_RETRIEVE = [
-    (role, target, 200 if target in POSTS_VISIBLE[role] else 404) for role in POSTS_VISIBLE for target in ("a", "b")
+    (role, target, 200 if target in POSTS_VISIBLE[role] else 404)
+    for role in POSTS_VISIBLE
+    for target in ("a", "b")
 ] + [("anonymous", "a", ANON_API)]
 
 
@@ -628,7 +642,12 @@ def test_api_post_with_a_foreign_member_does_not_reveal_them(cast, api_for):
     for pk in (foreign.pk, missing):
         response = api.post(
             POSTS_API,
-            {"organization": cast.a.pk, "role": "organization_member", "member": pk, "started_on": "2024-03-01"},
+            {
+                "organization": cast.a.pk,
+                "role": "organization_member",
+                "member": pk,
+                "started_on": "2024-03-01",
+            },
             format="json",
         )
         assert response.status_code == 400

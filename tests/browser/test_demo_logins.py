@@ -9,7 +9,13 @@ import io
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.browser
 
@@ -46,9 +52,6 @@ def _driver_slot():
 @pytest.fixture
 def browser(chromium_paths, _driver_slot):
     if "driver" not in _driver_slot:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
         chromium, chromedriver = chromium_paths
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
@@ -66,37 +69,30 @@ def browser(chromium_paths, _driver_slot):
 
 
 @pytest.fixture
-def demo(live_server, transactional_db):
+def demo(live_server, transactional_db, settings):
     """The live server's URL, with the demo organisation and accounts loaded.
 
-    pytest-django runs tests with DEBUG off, where seed_demo refuses without --force."""
+    pytest-django runs tests with DEBUG off, where seed_demo refuses without --force. A fast password
+    hasher saves seconds per test (the seed hashes four passwords, each login one more)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("seed_demo", force=True, stdout=io.StringIO())
     return live_server.url
 
 
 def wait(driver):
-    from selenium.webdriver.support.ui import WebDriverWait
-
     return WebDriverWait(driver, WAIT_SECONDS)
 
 
 def find(driver, css):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-
     return wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def submit_login(driver, base, username, password):
-    from selenium.webdriver.common.by import By
-
     driver.get(base + "/accounts/login/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     login_page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    from selenium.webdriver.support import expected_conditions as EC
-
     wait(driver).until(EC.staleness_of(login_page))
 
 
@@ -119,16 +115,12 @@ def assert_static_loaded(driver):
 def assert_no_horizontal_overflow(driver):
     driver.set_window_size(*PHONE)
     find(driver, "main")
-    width, scroll = driver.execute_script(
-        "return [window.innerWidth, document.documentElement.scrollWidth];"
-    )
+    width, scroll = driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth];")
     assert width <= PHONE[0], f"window did not shrink to phone width (innerWidth {width})"
     assert scroll <= width + 1, f"{driver.current_url} scrolls sideways at {width}px: scrollWidth {scroll}"
 
 
 def landing_admin(driver):
-    from selenium.webdriver.common.by import By
-
     assert driver.current_url.endswith("/orgs/")
     assert find(driver, "main h1").text == "组织架构"
     links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main table a")]
@@ -147,9 +139,6 @@ def landing_secretary(driver):
 
 
 def landing_member(driver):
-    from django.contrib.auth import get_user_model
-    from selenium.webdriver.common.by import By
-
     assert driver.current_url.endswith("/accounts/me/")
     name = get_user_model().objects.get(username="member").name
     assert name
