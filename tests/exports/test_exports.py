@@ -220,9 +220,6 @@ def celery_worker_process(redis_url, on_postgres, transactional_db, tmp_path, se
 
 
 @pytest.mark.redis
-# serialized_rollback: the flush after a transactional test would also drop the migration-seeded
-# term rules that later tests rely on.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_builds_the_export(cast, celery_worker_process):
     job = export_request(user=cast.committee, exporter="organizations", params={})
 
