@@ -21,7 +21,7 @@ def test_tier_s_builds_a_consistent_tree_of_about_250_organisations():
     rows = _tree("SCALE-S")
     assert 200 <= len(rows) <= 300
     # treebeard's own consistency check: paths, depths and numchild all agree.
-    assert Organization.find_problems() == ([], [], [], [], [])
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
     kinds = {kind for _, _, kind, _ in rows}
     assert kinds == {"committee", "general_branch", "branch", "party_group"}
     # Every party group sits directly under a branch.
