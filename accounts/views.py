@@ -19,13 +19,14 @@ def home(request):
     branch, a member on their own page, an admin on the whole tree."""
     scope = scope_for(request.user)
     role = scope.home_role
-    if role == "committee":
-        root = Organization.objects.filter(path=scope.staff_paths[0]).first()
-        return redirect("orgs:detail", pk=root.pk)
-    if role == "secretary":
-        branch = Organization.objects.filter(path=scope.officer_paths[0]).first()
-        return redirect("orgs:detail", pk=branch.pk)
-    if role == "admin":
+    anchors = {"committee": scope.staff_paths, "secretary": scope.officer_paths}.get(role, ())
+    if anchors:
+        # Several grants or posts: the topmost (then first in tree order) is home; the rest are a
+        # click away in the tree.
+        org = Organization.objects.filter(path=min(anchors, key=lambda p: (len(p), p))).first()
+        if org is not None:
+            return redirect("orgs:detail", pk=org.pk)
+    if role in ("admin", "committee", "secretary"):
         return redirect("orgs:tree")
     return redirect("accounts:me")
 

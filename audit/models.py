@@ -3,22 +3,33 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEntryQuerySet(models.QuerySet):
-    def for_object(self, obj):
-        return self.filter(
+    def for_object(self, obj, *related):
+        """Entries about `obj`, plus about every row of the `related` querysets (an organisation's
+        page also shows the history of its committee posts)."""
+        condition = models.Q(
             content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
             object_id=str(obj.pk),
-        ).select_related("actor", "content_type")
+        )
+        for qs in related:
+            ids = [str(pk) for pk in qs.values_list("pk", flat=True)]
+            if ids:
+                condition |= models.Q(
+                    content_type=ContentType.objects.get_for_model(qs.model, for_concrete_model=False),
+                    object_id__in=ids,
+                )
+        return self.filter(condition).select_related("actor", "content_type")
 
 
 VERB_LABELS = {
-    "created": _("创建"),
-    "updated": _("修改"),
-    "deleted": _("删除"),
-    "moved": _("移动"),
-    "requested": _("申请"),
+    "created": pgettext_lazy("audit verb", "创建"),
+    "updated": pgettext_lazy("audit verb", "修改"),
+    "deleted": pgettext_lazy("audit verb", "删除"),
+    "moved": pgettext_lazy("audit verb", "移动"),
+    "requested": pgettext_lazy("audit verb", "申请"),
 }
 
 
@@ -63,6 +74,16 @@ class AuditEntry(models.Model):
     @property
     def verb_label(self):
         return VERB_LABELS.get(self.verb, self.verb)
+
+    @property
+    def subject_label(self):
+        model = self.content_type.model_class()
+        return model._meta.verbose_name if model else self.content_type.model
+
+    @property
+    def summary(self):
+        # Chinese runs the words together ("修改委员职务"); the English catalogue adds the space.
+        return _("%(verb)s%(subject)s") % {"verb": self.verb_label, "subject": self.subject_label}
 
     def change_rows(self):
         """(label, before, after) triples for display: verbose names, choice labels, 是/否."""

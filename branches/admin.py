@@ -1,16 +1,21 @@
 from django.contrib import admin
-from treebeard.admin import TreeAdmin
-from treebeard.forms import movenodeform_factory
 
 from .models import CommitteePost, Grant, Organization, TermRule
 
 
 @admin.register(Organization)
-class OrganizationAdmin(TreeAdmin):
-    form = movenodeform_factory(Organization)
-    list_display = ("name", "kind", "field", "code", "term_end", "is_weak")
+class OrganizationAdmin(admin.ModelAdmin):
+    """Fields only. The tree's shape (create, move) changes through the app's pages and API, where
+    the domain rules (a 党小组 under a branch …) and the move's audit entry are enforced."""
+
+    list_display = ("name", "kind", "field", "code", "depth", "term_end", "is_weak")
     list_filter = ("kind", "field", "is_weak")
     search_fields = ("name", "short_name", "code")
+    readonly_fields = ("kind", "path", "depth", "numchild", "created_at", "updated_at")
+    ordering = ("path",)
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(CommitteePost)
@@ -35,4 +40,5 @@ class GrantAdmin(admin.ModelAdmin):
 class TermRuleAdmin(admin.ModelAdmin):
     list_display = ("field", "years", "effective_from", "organization", "source")
     list_filter = ("field",)
+    list_select_related = ("organization",)
     raw_id_fields = ("organization",)

@@ -110,13 +110,13 @@ class OrganizationFilter(filters.FilterSet):
         model = Organization
         fields = ("kind", "field", "is_weak")
 
+    # The anchor is looked up in `qs`, already scoped: a foreign id filters like a missing one.
     def filter_within(self, qs, name, value):
-        root = Organization.objects.filter(pk=value).first()
-        return qs.filter(path__startswith=root.path) if root else qs.none()
+        return qs.within(value)
 
     def filter_parent(self, qs, name, value):
-        root = Organization.objects.filter(pk=value).first()
-        return qs.filter(path__startswith=root.path, depth=root.depth + 1) if root else qs.none()
+        anchor = qs.filter(pk=value).values_list("depth", flat=True).first()
+        return qs.within(value).filter(depth=anchor + 1) if anchor else qs.none()
 
 
 class MoveSerializer(serializers.Serializer):
@@ -168,17 +168,9 @@ class OrganizationViewSet(
         kwargs.setdefault("context", context)
         return serializer_class(*args, **kwargs)
 
-    def _visible_parent(self, parent):
-        if (
-            parent is not None
-            and not Organization.objects.visible_to(self.request.user).filter(pk=parent.pk).exists()
-        ):
-            raise ValidationError({"parent": [_("上级组织不存在。")]})
-        return parent
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        parent = self._visible_parent(data.pop("parent", None))
+        parent = data.pop("parent", None)  # resolved among visible organisations only
         if "kind" not in data or "name" not in data:
             raise ValidationError({k: [_("必填。")] for k in ("kind", "name") if k not in data})
         serializer.instance = call_service(
@@ -203,7 +195,7 @@ class OrganizationViewSet(
         org = self.get_object()
         body = MoveSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        parent = self._visible_parent(body.validated_data["parent"])
+        parent = body.validated_data["parent"]  # resolved among visible organisations only
         call_service(services.organization_move, user=request.user, org=org, new_parent=parent)
         return Response(
             self.get_serializer(self.get_queryset().get(pk=org.pk)).data, status=status.HTTP_200_OK
@@ -250,6 +242,9 @@ class ApprovePostSerializer(serializers.Serializer):
 
 
 class CommitteePostFilter(filters.FilterSet):
+    # Plain id filters over an already scoped queryset: a foreign id lists nothing, like a missing one.
+    organization = filters.NumberFilter(field_name="organization_id", label=_("党组织 id"))
+    member = filters.NumberFilter(field_name="member_id", label=_("党员 id"))
     current = filters.BooleanFilter(method="filter_current", label=_("仅现任"))
 
     class Meta:
@@ -271,17 +266,14 @@ class CommitteePostViewSet(
     scope_actions = {"end": "edit", "approve": "supervise"}
 
     def get_queryset(self):
-        visible = Organization.objects.visible_to(self.request.user)
-        return CommitteePost.objects.filter(organization__in=visible).select_related("organization", "member")
+        return CommitteePost.objects.visible_to(self.request.user).select_related("organization", "member")
 
     def scope_org(self, obj):
         return obj.organization
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        org = data.pop("organization")
-        if not Organization.objects.visible_to(self.request.user).filter(pk=org.pk).exists():
-            raise ValidationError({"organization": [_("组织不存在。")]})
+        org = data.pop("organization")  # resolved among visible organisations only
         data.pop("approval_ref", None)
         serializer.instance = call_service(
             services.post_assign, user=self.request.user, organization=org, **data

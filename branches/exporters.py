@@ -34,11 +34,8 @@ class OrganizationExporter(ListExporter):
 
     def queryset(self, user, params):
         qs = Organization.objects.visible_to(user)
-        root = params.get("within")
-        if root:
-            anchor = qs.filter(pk=root).first()
-            qs = qs.filter(path__startswith=anchor.path) if anchor else qs.none()
-        return qs
+        within = params.get("within")
+        return qs.within(within) if within else qs
 
     def iterate_rows(self, user, params):
         qs = with_row_facts(self.queryset(user, params)).order_by("path")

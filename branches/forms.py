@@ -70,7 +70,7 @@ class PostForm(forms.Form):
     elected_on = forms.DateField(label=_("选举日期"), widget=DATE, required=False)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
-    def __init__(self, *args, org, **kwargs):
+    def __init__(self, *args, org, user, **kwargs):
         super().__init__(*args, **kwargs)
         if org.kind == OrgKind.PARTY_GROUP:
             roles = [PostRole.GROUP_LEADER]
@@ -81,8 +81,8 @@ class PostForm(forms.Form):
         self.fields["role"].choices = [(r.value, r.label) for r in roles]
         Member = apps.get_model("members", "Member")
         self.fields["member"].queryset = (
-            Member.objects.active()
-            .filter(branch__path__startswith=home.path)
+            Member.objects.visible_to(user)
+            .filter(status="full", branch__path__startswith=home.path)
             .select_related("branch")
             .order_by("name")
         )

@@ -53,30 +53,15 @@ class OrganizationQuerySet(MP_NodeQuerySet):
 
         return self.filter(scope_for(user).visible_q())
 
-    def editable_by(self, user):
-        from .scoping import scope_for
-
-        return self.filter(scope_for(user).editable_q())
-
     def subtree_of(self, org, *, include_self=True):
         qs = self.filter(path__startswith=org.path)
         return qs if include_self else qs.exclude(pk=org.pk)
 
-    def branches(self):
-        return self.filter(kind__in=BRANCH_KINDS)
-
-    def with_counts(self):
-        """Annotate direct-children count (numchild is kept by treebeard) and current posts count
-        without a query per row."""
-        now = timezone.localdate()
-        return self.annotate(
-            current_posts=models.Count(
-                "posts",
-                filter=Q(posts__started_on__lte=now)
-                & (Q(posts__ended_on__isnull=True) | Q(posts__ended_on__gte=now)),
-                distinct=True,
-            )
-        )
+    def within(self, pk):
+        """The subtree (inclusive) of organisation `pk`, looked up among these rows only — so an id
+        outside the caller's scope behaves exactly like one that does not exist."""
+        anchor = self.filter(pk=pk).values_list("path", flat=True).first()
+        return self.filter(path__startswith=anchor) if anchor else self.none()
 
 
 class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
@@ -245,7 +230,23 @@ class PostRole(models.TextChoices):
 OFFICER_ROLES = (PostRole.SECRETARY, PostRole.DEPUTY_SECRETARY, PostRole.ORGANIZATION_MEMBER)
 
 
+# Posts one person holds at a time (several 副书记 or 委员 may serve together).
+SINGLE_HOLDER_ROLES = (
+    PostRole.SECRETARY,
+    PostRole.ORGANIZATION_MEMBER,
+    PostRole.PROPAGANDA_MEMBER,
+    PostRole.DISCIPLINE_MEMBER,
+    PostRole.GROUP_LEADER,
+)
+
+
 class CommitteePostQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Posts in the organisations the user may see."""
+        from .scoping import scope_for
+
+        return self.filter(scope_for(user).visible_q("organization__"))
+
     def current(self, on=None):
         on = on or timezone.localdate()
         return self.filter(started_on__lte=on).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
@@ -297,16 +298,18 @@ class CommitteePost(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
                 name="post_end_after_start",
-            )
+            ),
+            # The database's own guard against two open-ended holders of a single-holder post.
+            models.UniqueConstraint(
+                fields=["organization", "role"],
+                condition=Q(ended_on__isnull=True) & Q(role__in=SINGLE_HOLDER_ROLES),
+                name="post_single_open_holder",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.organization} {self.get_role_display()} {self.member}"
-
-    @property
-    def is_current(self):
-        today = timezone.localdate()
-        return self.started_on <= today and (self.ended_on is None or self.ended_on >= today)
+        # Names only: the role is shown (translated) from the field, not frozen into the text.
+        return f"{self.organization} · {self.member}"
 
 
 class GrantRole(models.TextChoices):

@@ -6,12 +6,14 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from audit.services import log_action
 
 from .models import (
     BRANCH_KINDS,
+    SINGLE_HOLDER_ROLES,
     CommitteePost,
     Grant,
     Organization,
@@ -34,6 +36,8 @@ ORG_EDITABLE_FIELDS = (
     "budget",
     "address",
 )
+# Member.status of a full member (正式党员); branches reads it without importing members.
+FULL_MEMBER_STATUS = "full"
 # Only the committee above may set these (designation as weak, star rating, budget).
 SUPERVISOR_ONLY_FIELDS = ("is_weak", "star_level", "budget")
 
@@ -125,8 +129,11 @@ def organization_move(*, user, org, new_parent):
 
 
 def post_assign(*, user, organization, role, member, started_on, elected_on=None, note=""):
-    """Record that `member` holds `role` in `organization` from `started_on`. A single-holder post
-    (书记, 副书记 aside) held by someone else is ended the day before."""
+    """Record that `member` holds `role` in `organization` from `started_on`.
+
+    Only full members hold posts (预备党员 have no right to elect or be elected, 党章§7). For a
+    single-holder post (书记, 组织委员 …) the sitting holder's term ends the day before; a holder
+    who started later than `started_on` is a conflict the user must resolve, never overwritten."""
     scope = scope_for(user)
     if not scope.can_edit(organization):
         raise PermissionDenied
@@ -136,25 +143,40 @@ def post_assign(*, user, organization, role, member, started_on, elected_on=None
         raise ValidationError({"role": _("党小组只设党小组长。")})
     # The holder must belong to the organisation: a member of the branch (of the party group's
     # branch), or of a branch somewhere under a 党委/党总支.
-    home = Organization.objects.get_parent(organization) if organization.kind == OrgKind.PARTY_GROUP else organization
+    home = (
+        Organization.objects.get_parent(organization)
+        if organization.kind == OrgKind.PARTY_GROUP
+        else organization
+    )
     if not member.branch.path.startswith(home.path):
         raise ValidationError(
             {"member": _("%(name)s不是%(org)s的党员。") % {"name": member.name, "org": home.name}}
         )
+    if member.status != FULL_MEMBER_STATUS:
+        raise ValidationError(
+            {"member": _("%(name)s不是正式党员，不能担任委员职务。") % {"name": member.name}}
+        )
     with transaction.atomic():
         _lock(organization)
-        holders = CommitteePost.objects.current(started_on).filter(organization=organization, role=role)
-        if role in (
-            PostRole.SECRETARY,
-            PostRole.ORGANIZATION_MEMBER,
-            PostRole.GROUP_LEADER,
-            PostRole.PROPAGANDA_MEMBER,
-            PostRole.DISCIPLINE_MEMBER,
-        ):
-            for previous in holders.exclude(member=member):
-                post_end(user=user, post=previous, ended_on=started_on - datetime.timedelta(days=1))
-        if holders.filter(member=member).exists():
+        # Every post of this role still open on or after the new start date.
+        overlapping = (
+            CommitteePost.objects.select_for_update()
+            .filter(organization=organization, role=role)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=started_on))
+        )
+        if overlapping.filter(member=member).exists():
             raise ValidationError({"member": _("%(name)s已担任该职务。") % {"name": member.name}})
+        if role in SINGLE_HOLDER_ROLES:
+            later = overlapping.filter(started_on__gte=started_on).first()
+            if later is not None:
+                raise ValidationError(
+                    {
+                        "started_on": _("%(name)s自%(date)s起已担任该职务；请先更正那条任职记录。")
+                        % {"name": later.member.name, "date": later.started_on.isoformat()}
+                    }
+                )
+            for previous in overlapping:
+                _end(previous, started_on - datetime.timedelta(days=1))
         post = CommitteePost(
             organization=organization,
             role=role,
@@ -170,32 +192,68 @@ def post_assign(*, user, organization, role, member, started_on, elected_on=None
     return post
 
 
+def _end(post, ended_on):
+    post.ended_on = ended_on
+    post.full_clean()
+    post.save(update_fields=["ended_on"])
+
+
 def post_end(*, user, post, ended_on):
+    """End a term of office. A single-holder post may not run into its successor's term."""
     if not scope_for(user).can_edit(post.organization):
         raise PermissionDenied
     if ended_on < post.started_on:
         raise ValidationError({"ended_on": _("离任日期不能早于任职日期。")})
-    post.ended_on = ended_on
-    post.full_clean()
-    post.save(update_fields=["ended_on"])
+    with transaction.atomic():
+        post = CommitteePost.objects.select_for_update().get(pk=post.pk)
+        if post.role in SINGLE_HOLDER_ROLES:
+            successor = (
+                CommitteePost.objects.filter(organization=post.organization_id, role=post.role)
+                .exclude(pk=post.pk)
+                .filter(started_on__gt=post.started_on, started_on__lte=ended_on)
+                .first()
+            )
+            if successor is not None:
+                raise ValidationError(
+                    {
+                        "ended_on": _("离任日期不能晚于继任者%(name)s的任职日期（%(date)s）。")
+                        % {"name": successor.member.name, "date": successor.started_on.isoformat()}
+                    }
+                )
+        _end(post, ended_on)
+    if post.member.user_id:
+        forget_scope(post.member.user)
     return post
 
 
+APPROVED_ROLES = (PostRole.SECRETARY, PostRole.DEPUTY_SECRETARY)
+
+
 def post_approve(*, user, post, approved_on, approval_ref=""):
-    """The superior approves an elected secretary or deputy (条例§21) — committee staff only."""
+    """The superior approves an elected 书记 or 副书记 (条例§21) — committee staff above only, once."""
     if not scope_for(user).supervises_strictly(post.organization):
         raise PermissionDenied
-    post.approved_on = approved_on
-    post.approval_ref = approval_ref
-    post.save(update_fields=["approved_on", "approval_ref"])
+    if post.role not in APPROVED_ROLES:
+        raise ValidationError({"role": _("只有书记、副书记的任职需要上级批复。")})
+    if post.approved_on is not None:
+        raise ValidationError(
+            {"approved_on": _("该任职已于%(date)s批复。") % {"date": post.approved_on.isoformat()}}
+        )
+    if approved_on < (post.elected_on or post.started_on):
+        raise ValidationError({"approved_on": _("批复日期不能早于选举日期。")})
+    with transaction.atomic():
+        post.approved_on = approved_on
+        post.approval_ref = approval_ref
+        post.save(update_fields=["approved_on", "approval_ref"])
     return post
 
 
 def grant_create(*, user, grantee, organization):
     if not scope_for(user).supervises(organization):
         raise PermissionDenied
-    grant, _created = Grant.objects.get_or_create(
-        user=grantee, organization=organization, defaults={"granted_by": user}
-    )
+    with transaction.atomic():
+        grant, _created = Grant.objects.get_or_create(
+            user=grantee, organization=organization, defaults={"granted_by": user}
+        )
     forget_scope(grantee)
     return grant

@@ -55,9 +55,8 @@ def tree(request):
 def detail(request, pk):
     org = _visible_org(request, pk)
     scope = scope_for(request.user)
-    visible = Organization.objects.visible_to(request.user)
     ancestors = list(Organization.objects.filter(path__in=org.ancestor_paths()).order_by("depth"))
-    visible_ancestor_ids = set(visible.filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
+    visible_ancestor_ids = {a.pk for a in ancestors if scope.can_see(a)}
     children = list(
         with_row_facts(Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1))
     )
@@ -92,7 +91,7 @@ def detail(request, pk):
         and org.kind != OrgKind.PARTY_GROUP,
         "can_move": scope.supervises_strictly(org) and org.depth > 1,
         "can_approve": scope.supervises_strictly(org),
-        "history": AuditEntry.objects.for_object(org)[:20],
+        "history": AuditEntry.objects.for_object(org, CommitteePost.objects.filter(organization=org))[:20],
         "term_days_left": (org.term_end - today).days if org.term_end else None,
     }
     return render(request, "branches/detail.html", context)
@@ -170,7 +169,9 @@ def post_create(request, pk):
     org = _visible_org(request, pk)
     if not scope_for(request.user).can_edit(org):
         raise PermissionDenied
-    form = PostForm(request.POST or None, org=org, initial={"started_on": timezone.localdate()})
+    form = PostForm(
+        request.POST or None, org=org, user=request.user, initial={"started_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.post_assign(user=request.user, organization=org, **form.cleaned_data)
@@ -183,9 +184,8 @@ def post_create(request, pk):
 
 
 def _visible_post(request, post_pk):
-    visible = Organization.objects.visible_to(request.user)
     return get_object_or_404(
-        CommitteePost.objects.select_related("organization", "member"), pk=post_pk, organization__in=visible
+        CommitteePost.objects.visible_to(request.user).select_related("organization", "member"), pk=post_pk
     )
 
 

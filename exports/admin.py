@@ -8,4 +8,14 @@ class ExportJobAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user", "exporter", "status", "progress", "rows", "finished_at")
     list_filter = ("status", "exporter")
     list_select_related = ("user",)
-    readonly_fields = ("user", "exporter", "params", "status", "progress", "rows", "file", "error", "finished_at")
+    readonly_fields = (
+        "user",
+        "exporter",
+        "params",
+        "status",
+        "progress",
+        "rows",
+        "file",
+        "error",
+        "finished_at",
+    )

@@ -32,6 +32,7 @@ class ExportJob(models.Model):
     file = models.FileField(_("文件"), upload_to="exports/%Y/%m/", blank=True)
     error = models.TextField(_("错误"), blank=True)
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     objects = ExportJobQuerySet.as_manager()
@@ -43,6 +44,13 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.exporter} #{self.pk}"
+
+    @property
+    def label(self):
+        from .base import get_exporter
+
+        exporter = get_exporter(self.exporter)
+        return exporter.label if exporter else self.exporter
 
     @property
     def finished(self):

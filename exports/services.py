@@ -1,8 +1,10 @@
+import datetime
 import logging
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,12 +31,20 @@ def export_request(*, user, exporter, params=None):
     return job
 
 
+# A job still "running" this long after it was claimed lost its worker; redelivery may take it.
+STALE_AFTER = datetime.timedelta(minutes=15)
+
+
 def export_run(*, job_id):
-    """Build the file. Claims the job atomically so two deliveries of the same task never both
-    build it; a job left running by a killed worker is claimed again on redelivery."""
-    claimed = ExportJob.objects.filter(
-        pk=job_id, status__in=(ExportStatus.PENDING, ExportStatus.RUNNING)
-    ).update(status=ExportStatus.RUNNING, progress=0)
+    """Build the file. The claim is one compare-and-update, so of two deliveries of the same task
+    only one builds it; a job whose worker died mid-run is claimed again once it is stale."""
+    now = timezone.now()
+    claimable = Q(status=ExportStatus.PENDING) | Q(
+        status=ExportStatus.RUNNING, started_at__lt=now - STALE_AFTER
+    )
+    claimed = ExportJob.objects.filter(claimable, pk=job_id).update(
+        status=ExportStatus.RUNNING, progress=0, started_at=now
+    )
     if not claimed:
         return None
     job = ExportJob.objects.select_related("user").get(pk=job_id)

@@ -57,7 +57,7 @@ class MemberQuerySet(models.QuerySet):
         scope = scope_for(user)
         if scope.is_admin:
             return self.all()
-        officer_or_staff = scope._paths_q(scope.editable_paths, "branch__")
+        officer_or_staff = scope.editable_q("branch__")
         own = models.Q(pk__in=scope.member_ids) if scope.member_ids else models.Q(pk__in=[])
         return self.filter(officer_or_staff | own)
 

@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "branches.context_processors.navigation",
+                "accounts.context_processors.login_limits",
             ],
         },
     },
@@ -188,6 +189,8 @@ STORAGES = {
 
 # Redis: broker and cache when REDIS_URL is set; otherwise tasks run inline and the cache is local.
 REDIS_URL = _env("REDIS_URL", env.str, "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("Environment variable REDIS_URL is malformed: expected redis://host:port/db")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -256,17 +259,16 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 
-# Term length (years) per field of work: defaults per 条例§21, overridable per deployment.
-BRANCH_TERM_YEARS = {
-    "village": _env("TERM_YEARS_VILLAGE", env.int, 5),
-    "community": _env("TERM_YEARS_COMMUNITY", env.int, 5),
-    "default": _env("TERM_YEARS_DEFAULT", env.int, 3),
-}
+LOG_LEVEL = _env("LOG_LEVEL", env.str, "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        "Environment variable LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL"
+    )
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", env.str, "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -18,7 +18,9 @@ def test_token_from_password_then_authenticates_the_api(cast):
 def test_wrong_passwords_lock_the_token_endpoint_too(cast):
     api = APIClient()
     for _ in range(5):
-        assert api.post("/api/v1/auth/token/", {"username": "committee", "password": "wrong"}).status_code == 400
+        assert (
+            api.post("/api/v1/auth/token/", {"username": "committee", "password": "wrong"}).status_code == 400
+        )
     locked = api.post("/api/v1/auth/token/", {"username": "committee", "password": "correct horse battery"})
     # Locked: even the right password gets no token (DRF reports the refused login as a 400).
     assert locked.status_code != 200

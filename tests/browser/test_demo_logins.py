@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -91,9 +92,21 @@ def submit_login(driver, base, username, password):
     driver.get(base + "/accounts/login/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
-    login_page = driver.find_element(By.TAG_NAME, "html")
+    # A marker on the login document: gone once the browser has moved on to the next document.
+    # (Polling an old element for staleness races the navigation: chromedriver may answer "Node
+    # with given id does not belong to the document" instead of a stale-element error.)
+    driver.execute_script("window.__paLoginPage = true;")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait(driver).until(EC.staleness_of(login_page))
+    WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return !window.__paLoginPage && document.readyState === 'complete';")
+    )
+
+
+def link_texts(driver, css):
+    """Read in one script call, so no element handle outlives the document it came from."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(a => a.textContent.trim());", css
+    )
 
 
 def assert_static_loaded(driver):
@@ -123,7 +136,7 @@ def assert_no_horizontal_overflow(driver):
 def landing_admin(driver):
     assert driver.current_url.endswith("/orgs/")
     assert find(driver, "main h1").text == "组织架构"
-    links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main table a")]
+    links = link_texts(driver, "main table a")
     assert ROOT_NAME in links
     assert BRANCH_NAME in links
 
@@ -143,7 +156,7 @@ def landing_member(driver):
     name = get_user_model().objects.get(username="member").name
     assert name
     assert find(driver, "[data-testid=me-title]").text == f"{name}，您好"
-    branch_links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main a[href^='/orgs/']")]
+    branch_links = link_texts(driver, "main a[href^='/orgs/']")
     assert BRANCH_NAME in branch_links
 
 

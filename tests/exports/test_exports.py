@@ -1,6 +1,7 @@
 """Exports: a job per request, rows scoped to the requester, the file built by a task (inline here,
 by a real Celery worker in the `redis` test)."""
 
+import datetime
 import io
 import os
 import subprocess
@@ -10,6 +11,8 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from audit.models import AuditEntry
@@ -138,10 +141,19 @@ def test_a_failed_job_is_not_claimed_again(cast, media_root):
 
 
 def test_a_job_left_running_by_a_killed_worker_is_built_on_redelivery(cast, media_root):
+    claimed_at = timezone.now()
     job = ExportJob.objects.create(
-        user=cast.committee, exporter="organizations", status=ExportStatus.RUNNING, progress=40
+        user=cast.committee,
+        exporter="organizations",
+        status=ExportStatus.RUNNING,
+        progress=40,
+        started_at=claimed_at,
     )
-    assert export_run(job_id=job.pk).status == ExportStatus.DONE
+    # While the first worker may still be at it, a second delivery must not build the file too.
+    assert export_run(job_id=job.pk) is None
+    # Once the claim is stale (the worker died), redelivery builds it.
+    with time_machine.travel(claimed_at + datetime.timedelta(minutes=16)):
+        assert export_run(job_id=job.pk).status == ExportStatus.DONE
     job.refresh_from_db()
     assert (job.rows, job.progress) == (4, 100)
     with job.file.open("rb") as f:

@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.utils import translation
+
+from tests.conftest import require
 
 ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -159,8 +160,7 @@ def _copy_sources(dst):
 
 
 def test_no_marked_string_is_missing_from_the_english_catalogue(tmp_path):
-    if not shutil.which("xgettext"):
-        pytest.skip("xgettext (GNU gettext) is not installed, cannot extract messages")
+    require(shutil.which("xgettext"), "xgettext (GNU gettext) is not installed, cannot extract messages")
     copy = tmp_path / "src"
     _copy_sources(copy)
     # Pin the output into the copy: a project-level string goes to LOCALE_PATHS[0].

@@ -58,6 +58,9 @@ def production_env(**extra):
         ("DEBUG", "maybe"),
         ("CONN_MAX_AGE", "forever"),
         ("SESSION_IDLE_SECONDS", "half an hour"),
+        ("REDIS_URL", "localhost:6379"),
+        ("LOG_LEVEL", "LOUD"),
+        ("AXES_FAILURE_LIMIT", "five"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable, value):

@@ -8,24 +8,15 @@ Each app adds its own data in a `scale.py` module with `generate(ctx)`, run in I
 inserts. The generated tree hangs under a root 党委 coded SCALE-<tier>; `--replace` deletes an
 existing one first (and everything that cascades from it)."""
 
-import importlib
 import random
 import time
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from branches.discovery import app_modules
+
 TIERS = ("S", "M")
-
-
-def scale_modules():
-    for config in apps.get_app_configs():
-        try:
-            yield importlib.import_module(f"{config.name}.scale")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.scale":
-                raise
 
 
 class Command(BaseCommand):
@@ -50,14 +41,14 @@ class Command(BaseCommand):
                 )
             started = time.monotonic()
             with transaction.atomic():
-                for module in reversed(list(scale_modules())):
+                for module in reversed(list(app_modules("scale"))):
                     if hasattr(module, "delete"):
                         module.delete({"root": existing, "stdout": self.stdout})
             self.stdout.write(f"deleted tier {tier} in {time.monotonic() - started:.1f}s")
         ctx = {"tier": tier, "rng": random.Random(seed), "stdout": self.stdout, "code": code}
         total = time.monotonic()
         with transaction.atomic():
-            for module in scale_modules():
+            for module in app_modules("scale"):
                 started = time.monotonic()
                 summary = module.generate(ctx)
                 self.stdout.write(f"{module.__name__}: {summary} in {time.monotonic() - started:.1f}s")

@@ -4,17 +4,16 @@ Each app contributes its own part in a `demo.py` module with `seed(ctx)`, run in
 order (the org tree first, then members and posts, then whatever later apps add), so this lower
 app never imports the higher ones."""
 
-import datetime
-import importlib
 import random
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from audit.context import acting_as
+from branches.discovery import app_modules
 
 DEMO_PASSWORD = "partyaffairs-demo"
 DEMO_ACCOUNTS = (
@@ -23,15 +22,6 @@ DEMO_ACCOUNTS = (
     ("secretary", "办公室党支部书记"),
     ("member", "办公室党支部党员"),
 )
-
-
-def demo_modules():
-    for config in apps.get_app_configs():
-        try:
-            yield importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.demo":
-                raise
 
 
 def set_demo_password(user):
@@ -61,11 +51,11 @@ class Command(BaseCommand):
             ctx = {
                 "admin": admin,
                 "rng": random.Random(20261122),
-                "today": datetime.date.today(),
+                "today": timezone.localdate(),
                 "set_password": set_demo_password,
             }
             with acting_as(admin):
-                for module in demo_modules():
+                for module in app_modules("demo"):
                     module.seed(ctx)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo accounts (password: {DEMO_PASSWORD}):"))
         for username, role in DEMO_ACCOUNTS:
