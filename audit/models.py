@@ -88,11 +88,13 @@ class AuditEntry(models.Model):
     def change_rows(self):
         """(label, before, after) triples for display: verbose names, choice labels, 是/否."""
         model = self.content_type.model_class()
+        labels = (self.data or {}).get("labels", {})
         rows = []
         for name, (before, after) in self.changes.items():
             field = _field(model, name)
             label = field.verbose_name if field is not None else name
-            rows.append((label, _display(field, before), _display(field, after)))
+            names = labels.get(name, {})
+            rows.append((label, _display(field, before, names), _display(field, after, names)))
         return rows
 
 
@@ -105,9 +107,13 @@ def _field(model, attname):
     return None
 
 
-def _display(field, value):
+def _display(field, value, names):
     if value is None or value == "":
         return None
+    if str(value) in names:
+        return names[str(value)]
+    if field is not None and field.is_relation:
+        return f"#{value}"
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if field is not None and field.choices:

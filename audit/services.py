@@ -59,6 +59,18 @@ def log_action(action, obj, *, actor=None, changes=None, data=None):
     )
 
 
+def _labels(instance, changes):
+    """Names for the foreign keys that changed, from related objects already loaded (no query):
+    the trail shows "陈子", not "3"."""
+    labels = {}
+    for field in instance._meta.concrete_fields:
+        if field.is_relation and field.attname in changes and field.is_cached(instance):
+            related = getattr(instance, field.name)
+            if related is not None:
+                labels[field.attname] = {str(related.pk): str(related)[:100]}
+    return labels
+
+
 def _code(model, verb):
     return f"{model._meta.app_label}.{model._meta.model_name}.{verb}"
 
@@ -81,16 +93,22 @@ def _on_post_save(sender, instance, created, raw=False, **kwargs):
     before = getattr(instance, "_audit_before", None)
     if created or before is None:
         changes = {k: [None, v] for k, v in after.items() if v not in (None, "")}
-        log_action(_code(sender, "created"), instance, changes=changes)
+        log_action(_code(sender, "created"), instance, changes=changes, data=_label_data(instance, changes))
         return
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
-        log_action(_code(sender, "updated"), instance, changes=changes)
+        log_action(_code(sender, "updated"), instance, changes=changes, data=_label_data(instance, changes))
+
+
+def _label_data(instance, changes):
+    labels = _labels(instance, changes)
+    return {"labels": labels} if labels else None
 
 
 def _on_post_delete(sender, instance, **kwargs):
     before = _snapshot(instance, _registry[sender])
-    log_action(_code(sender, "deleted"), instance, changes={k: [v, None] for k, v in before.items()})
+    changes = {k: [v, None] for k, v in before.items()}
+    log_action(_code(sender, "deleted"), instance, changes=changes, data=_label_data(instance, changes))
 
 
 def register(model, *, exclude=()):

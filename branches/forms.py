@@ -96,5 +96,9 @@ class EndPostForm(forms.Form):
 
 
 class TreeFilterForm(forms.Form):
-    q = forms.CharField(label=_("名称"), required=False)
+    q = forms.CharField(
+        label=_("名称"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("按名称搜索"), "type": "search"}),
+    )
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部类型")), *OrgKind.choices])

@@ -188,3 +188,26 @@ def test_a_post_assignment_through_a_view_is_audited_with_the_secretary_as_actor
     assert entry.actor == cast.secretary_a
     assert entry.changes["member_id"] == [None, cast.mem_a.pk]
     assert entry.changes["started_on"] == [None, "2025-01-01"]
+
+
+def test_changed_foreign_keys_show_names_not_ids(cast):
+    import datetime
+
+    from branches.models import CommitteePost, PostRole
+    from branches.services import post_assign
+    from tests.conftest import make_member
+
+    holder = make_member(cast.a, "宣传委员乙")
+    post = post_assign(
+        user=cast.committee,
+        organization=cast.a,
+        role=PostRole.PROPAGANDA_MEMBER,
+        member=holder,
+        started_on=datetime.date(2025, 1, 1),
+    )
+    entry = AuditEntry.objects.for_object(post).get(action="branches.committeepost.created")
+    rows = {str(label): after for label, _before, after in entry.change_rows()}
+    assert rows["任职党员"] == "宣传委员乙"
+    assert rows["党组织"] == cast.a.name
+    assert rows["职务"] == "宣传委员"
+    assert CommitteePost.objects.filter(member=holder).exists()

@@ -194,7 +194,9 @@ def test_a_page_in_english_has_no_chinese_ui_labels(cast, client_for):
     from branches.models import Organization
     from members.models import Member
 
-    response = client_for(cast.secretary_a).get(f"/orgs/{cast.a.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    client = client_for(cast.secretary_a)
+    client.cookies["django_language"] = "en"  # what the language menu sets
+    response = client.get(f"/orgs/{cast.a.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="en"' in html
@@ -211,3 +213,18 @@ def test_a_page_in_english_has_no_chinese_ui_labels(cast, client_for):
     data_runs = set(CJK.findall("\n".join(data)))
     leftovers = sorted(set(CJK.findall(html)) - data_runs)
     assert not leftovers, f"untranslated Chinese on the English page: {leftovers}"
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks_for(cast, client_for):
+    client = client_for(cast.secretary_a)
+    html = client.get(f"/orgs/{cast.a.pk}/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans"' in html
+    assert "委员会" in html
+
+
+def test_the_language_menu_switches_to_english_and_back(cast, client_for):
+    client = client_for(cast.secretary_a)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Committee" in client.get(f"/orgs/{cast.a.pk}/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "委员会" in client.get(f"/orgs/{cast.a.pk}/").content.decode()
