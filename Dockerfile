@@ -7,15 +7,8 @@ FROM node:20-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
-RUN set -eux; \
-    VENDOR=static/vendor; \
-    rm -rf $VENDOR && mkdir -p $VENDOR/bootstrap $VENDOR/bootstrap-icons $VENDOR/htmx $VENDOR/echarts; \
-    cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
-       node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
-       $VENDOR/bootstrap/; \
-    cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $VENDOR/bootstrap-icons/; \
-    cp node_modules/htmx.org/dist/htmx.min.js $VENDOR/htmx/; \
-    cp node_modules/echarts/dist/echarts.min.js $VENDOR/echarts/
+COPY scripts/vendor.sh scripts/vendor.sh
+RUN sh scripts/vendor.sh static/vendor
 
 # --- The application ---
 FROM python:3.11-slim

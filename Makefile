@@ -25,14 +25,8 @@ node_modules/.installed: package.json package-lock.json
 # Front-end packages come from npm and are served by the app (no CDN at run time). Bootstrap's
 # source maps go too: its files name them, and collectstatic with DEBUG off (manifest storage) fails
 # on a named file that is missing. The Dockerfile repeats these copies; keep the two in step.
-$(VENDOR)/.installed: node_modules/.installed Makefile
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/htmx $(VENDOR)/echarts
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
-	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
-	   $(VENDOR)/bootstrap/
-	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
-	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
-	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+$(VENDOR)/.installed: node_modules/.installed scripts/vendor.sh
+	sh scripts/vendor.sh $(VENDOR)
 	touch $@
 
 static: deps

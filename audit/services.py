@@ -120,7 +120,3 @@ def register(model, *, exclude=()):
     post_save.connect(_on_post_save, sender=model, dispatch_uid=uid + ":post")
     post_delete.connect(_on_post_delete, sender=model, dispatch_uid=uid + ":del")
     return model
-
-
-def is_registered(model):
-    return model in _registry

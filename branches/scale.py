@@ -5,7 +5,7 @@ at tier M); the result is the same tree treebeard would build, `numchild` includ
 
 import datetime
 
-from .models import Organization, OrgField, OrgKind
+from .models import Organization, OrgField, OrgKind, TermRule
 
 SHAPES = {
     # committees under the root, 党总支 per committee, branches per 党总支, branches directly under a
@@ -45,8 +45,10 @@ def generate(ctx):
             parent.numchild += 1
         return org
 
+    term_years = {field: TermRule.years_for(Organization(field=field)) for field in FIELDS}
+
     def term(field):
-        years = 5 if field in (OrgField.VILLAGE, OrgField.COMMUNITY) else 3
+        years = term_years[field]
         start = datetime.date(2021 + rng.randint(0, 4), rng.randint(1, 12), rng.randint(1, 28))
         return start, start.replace(year=start.year + years) - datetime.timedelta(days=1)
 

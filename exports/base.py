@@ -37,10 +37,6 @@ def get_exporter(code):
     return _registry.get(code)
 
 
-def exporters():
-    return dict(_registry)
-
-
 def render_xlsx(exporter, user, params, *, on_progress=None, every=500):
     """Write the exporter's rows to an in-memory xlsx; `on_progress(done, total)` every `every` rows."""
     total = exporter.queryset(user, params).count()
