@@ -18,6 +18,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from scripts.screenshots import CHROMIUM_FLAGS
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "partyaffairs-demo"
@@ -27,17 +29,6 @@ NAVBAR_RED = "rgb(183, 28, 28)"  # --pa-red in static/css/app.css
 ROOT_NAME = "江城市发展和改革委员会机关党委"
 BRANCH_NAME = "办公室党支部"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-)
 WAIT_SECONDS = 15
 
 
@@ -56,7 +47,7 @@ def browser(chromium_paths, _driver_slot):
         chromium, chromedriver = chromium_paths
         options = webdriver.ChromeOptions()
         options.binary_location = chromium
-        for flag in FLAGS:
+        for flag in CHROMIUM_FLAGS:
             options.add_argument(flag)
         # The users' browsers ask for Chinese; headless Chromium otherwise sends en-US.
         options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
