@@ -9,6 +9,9 @@ class MembersConfig(AppConfig):
     def ready(self):
         from audit.services import register
 
-        from .models import Member
+        from .models import Assessment, DevelopmentRule, DevelopmentStep, Member, MobileRecord, Transfer
 
-        register(Member)
+        # Protected values never enter the trail in clear: only their masked copies are tracked.
+        register(Member, exclude=("id_number", "phone", "id_hash", "phone_hash", "name_initials"))
+        for model in (DevelopmentRule, DevelopmentStep, Assessment, Transfer, MobileRecord):
+            register(model)

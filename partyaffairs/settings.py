@@ -42,6 +42,33 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("Environment variable SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-partyaffairs-do-not-use-in-production-0123456789"
 
+# Protected personal data (身份证号, phone): Fernet keys, newest first (older ones still decrypt,
+# for rotation), and the HMAC key behind the lookup hashes. Derived from SECRET_KEY only in DEBUG.
+FIELD_ENCRYPTION_KEYS = _env("FIELD_ENCRYPTION_KEYS", env.list, [])
+FIELD_HASH_KEY = _env("FIELD_HASH_KEY", env.str, "")
+if not FIELD_ENCRYPTION_KEYS or not FIELD_HASH_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Environment variables FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY must be set when DEBUG is off "
+            "(generate a key with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        )
+    import base64 as _b64
+    import hashlib as _hashlib
+
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [
+        _b64.urlsafe_b64encode(_hashlib.sha256(f"fields:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+    FIELD_HASH_KEY = FIELD_HASH_KEY or _hashlib.sha256(f"hash:{SECRET_KEY}".encode()).hexdigest()
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        from cryptography.fernet import Fernet as _Fernet
+
+        _Fernet(_key.encode())
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            "Environment variable FIELD_ENCRYPTION_KEYS is malformed: each key must be 32 url-safe base64 bytes"
+        ) from _exc
+
 ALLOWED_HOSTS = _env(
     "ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )

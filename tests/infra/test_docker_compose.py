@@ -35,7 +35,9 @@ def compose_config(tmp_path, env_file=None, **env):
 
 
 def test_compose_file_validates_with_all_services(tmp_path):
-    result = compose_config(tmp_path, SECRET_KEY="compose-config-test-key")
+    result = compose_config(
+        tmp_path, SECRET_KEY="compose-config-test-key", FIELD_ENCRYPTION_KEYS="k", FIELD_HASH_KEY="h"
+    )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     assert set(config["services"]) >= SERVICES
@@ -60,7 +62,7 @@ def test_compose_file_validates_with_all_services(tmp_path):
 
 
 def test_compose_refuses_to_start_without_a_secret_key(tmp_path):
-    result = compose_config(tmp_path)
+    result = compose_config(tmp_path, FIELD_ENCRYPTION_KEYS="k", FIELD_HASH_KEY="h")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 

@@ -43,6 +43,8 @@ def production_env(**extra):
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "example.org",
+        "FIELD_ENCRYPTION_KEYS": "x3u0Yc1mG3pK8C9o0WfG2y3hQyT2mC8Jr9yV4lUj8jE=",
+        "FIELD_HASH_KEY": secrets.token_hex(32),
         **extra,
     }
 
@@ -61,6 +63,7 @@ def production_env(**extra):
         ("REDIS_URL", "localhost:6379"),
         ("LOG_LEVEL", "LOUD"),
         ("AXES_FAILURE_LIMIT", "five"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(variable, value):
@@ -173,3 +176,11 @@ def test_under_ci_the_suite_runs_on_postgresql(on_postgres):
     with on_postgres.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
         assert int(cursor.fetchone()[0]) >= 130000
+
+
+def test_debug_off_without_field_keys_refuses_to_start():
+    env = production_env()
+    del env["FIELD_ENCRYPTION_KEYS"]
+    result = start(**env)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS" in result.stderr.strip().splitlines()[-1]
