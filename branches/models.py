@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
@@ -163,15 +164,11 @@ def _add_years(day, years):
         return day.replace(year=day.year + years, day=28)
 
 
-class TermRule(models.Model):
-    """Versioned rule table: term length in years by field of work (条例§21: village and community
-    branches 5 years, others normally 3). A row scoped to an organisation overrides the default for
-    its subtree; the newest `effective_from` on or before the date applies."""
+class ScopedRule(models.Model):
+    """Base of every versioned rule table (rules are data, domain spec §0): a row applies from
+    `effective_from`; one scoped to an organisation overrides the global default for its subtree
+    (local practice is often stricter). The most specific scope wins, then the newest date."""
 
-    field = models.CharField(
-        _("领域"), max_length=20, choices=OrgField.choices, blank=True, help_text=_("留空表示适用于所有领域")
-    )
-    years = models.PositiveSmallIntegerField(_("任期（年）"))
     effective_from = models.DateField(_("生效日期"))
     organization = models.ForeignKey(
         Organization,
@@ -179,10 +176,39 @@ class TermRule(models.Model):
         null=True,
         blank=True,
         on_delete=models.CASCADE,
-        related_name="term_rules",
+        related_name="+",
         help_text=_("留空表示全局默认"),
     )
     source = models.CharField(_("依据"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def in_force(cls, org, on=None):
+        """Candidate rows for `org` on a date (global, or scoped to it or an ancestor), each
+        annotated with `scope_depth` (0 = global) for `rank`."""
+        on = on or timezone.localdate()
+        return (
+            cls.objects.filter(effective_from__lte=on)
+            .filter(Q(organization__isnull=True) | Q(organization__path__in=org.scope_paths()))
+            .annotate(scope_depth=Coalesce("organization__depth", 0))
+        )
+
+    @staticmethod
+    def rank(rule, *more):
+        """Nearest scope first, then any rule-specific preferences, then the newest date."""
+        return (rule.scope_depth, *more, rule.effective_from)
+
+
+class TermRule(ScopedRule):
+    """Term length in years by field of work (条例§21: village and community branches 5 years,
+    others normally 3)."""
+
+    field = models.CharField(
+        _("领域"), max_length=20, choices=OrgField.choices, blank=True, help_text=_("留空表示适用于所有领域")
+    )
+    years = models.PositiveSmallIntegerField(_("任期（年）"))
 
     class Meta:
         verbose_name = _("任期规则")
@@ -198,20 +224,12 @@ class TermRule(models.Model):
 
     @classmethod
     def years_for(cls, org, on=None):
-        """The term length that applies to `org` on a date: the most specific scope wins (nearest
-        ancestor, then the global default), then the field-specific row over the all-fields row."""
-        on = on or timezone.localdate()
-        paths = org.scope_paths()
-        rules = list(
-            cls.objects.filter(effective_from__lte=on)
-            .filter(Q(field=org.field) | Q(field=""))
-            .filter(Q(organization__isnull=True) | Q(organization__path__in=paths))
-            .select_related("organization")
-        )
+        """The term length that applies to `org` on a date; among equally specific scopes the
+        field-specific row beats the all-fields row."""
+        rules = list(cls.in_force(org, on).filter(Q(field=org.field) | Q(field="")))
 
         def rank(rule):
-            depth = rule.organization.depth if rule.organization_id else 0
-            return (depth, rule.field == org.field, rule.effective_from)
+            return cls.rank(rule, rule.field == org.field)
 
         return max(rules, key=rank).years if rules else 3
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches.models import Organization
+from branches.models import ScopedRule
 
 
 class Stage(models.IntegerChoices):
@@ -37,23 +37,11 @@ class DevelopmentRuleCode(models.TextChoices):
     EXTENSION_MAX_MONTHS = "extension_max_months", _("延长预备期最长（月）")
 
 
-class DevelopmentRule(models.Model):
-    """Versioned: the newest `effective_from` on or before the date applies; a row scoped to an
-    organisation overrides the default for its subtree (local practice may be stricter)."""
+class DevelopmentRule(ScopedRule):
+    """One number of §2.4 (细则), versioned and overridable per subtree like every rule table."""
 
     code = models.CharField(_("规则"), max_length=40, choices=DevelopmentRuleCode.choices)
     value = models.PositiveIntegerField(_("数值"))
-    effective_from = models.DateField(_("生效日期"))
-    organization = models.ForeignKey(
-        Organization,
-        verbose_name=_("适用范围"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="development_rules",
-        help_text=_("留空表示全局默认"),
-    )
-    source = models.CharField(_("依据"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("发展党员规则")
@@ -66,19 +54,11 @@ class DevelopmentRule(models.Model):
     @classmethod
     def values_for(cls, branch, on=None):
         """{code: value} in force for `branch` on a date — one query for every rule."""
-        on = on or timezone.localdate()
-        paths = [*branch.ancestor_paths(), branch.path]
-        rows = (
-            cls.objects.filter(effective_from__lte=on)
-            .filter(Q(organization__isnull=True) | Q(organization__path__in=paths))
-            .values_list("code", "value", "effective_from", "organization__depth")
-        )
         best = {}
-        for code, value, effective_from, depth in rows:
-            rank = (depth or 0, effective_from)
-            if code not in best or rank > best[code][0]:
-                best[code] = (rank, value)
-        return {code: value for code, (_rank, value) in best.items()}
+        for rule in cls.in_force(branch, on):
+            if rule.code not in best or cls.rank(rule) > cls.rank(best[rule.code]):
+                best[rule.code] = rule
+        return {code: rule.value for code, rule in best.items()}
 
 
 class DevelopmentStep(models.Model):
