@@ -30,6 +30,14 @@ VERB_LABELS = {
     "deleted": pgettext_lazy("audit verb", "删除"),
     "moved": pgettext_lazy("audit verb", "移动"),
     "requested": pgettext_lazy("audit verb", "申请"),
+    "revealed": pgettext_lazy("audit verb", "查看完整"),
+    "recorded": pgettext_lazy("audit verb", "登记"),
+    "confirmed": pgettext_lazy("audit verb", "确认"),
+    "cancelled": pgettext_lazy("audit verb", "撤销"),
+    "extended": pgettext_lazy("audit verb", "延长"),
+    "imported": pgettext_lazy("audit verb", "导入"),
+    "received": pgettext_lazy("audit verb", "回执"),
+    "reported": pgettext_lazy("audit verb", "汇报"),
 }
 
 

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("branches.api_urls")),
     path("", include("exports.api_urls")),
+    path("", include("members.api_urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("orgs/", include("branches.urls")),
+    path("members/", include("members.urls")),
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -5,6 +5,7 @@ row and an audit entry); forms never edit `status` directly."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
@@ -136,6 +137,16 @@ class Member(models.Model):
     probation_end_on = models.DateField(_("预备期满日期"), null=True, blank=True)
     regularised_on = models.DateField(_("转正日期"), null=True, blank=True)
 
+    # Extension of probation (延长预备期), at most once, in months; set by the development service.
+    probation_extension_months = models.PositiveSmallIntegerField(
+        _("延长预备期（月）"), null=True, blank=True, editable=False
+    )
+    # The development schedule, derived by members.development.schedule_for() whenever a step,
+    # assessment or status changes (stored so that "upcoming and overdue" is one indexed query).
+    next_step_no = models.PositiveSmallIntegerField(_("下一步骤"), null=True, blank=True, editable=False)
+    next_step_due = models.DateField(_("下一步期限"), null=True, blank=True, editable=False)
+    next_step_earliest = models.DateField(_("下一步最早日期"), null=True, blank=True, editable=False)
+
     is_mobile = models.BooleanField(_("流动党员"), default=False)
     is_elderly_infirm = models.BooleanField(_("老弱病残"), default=False)
     is_hardship = models.BooleanField(_("困难党员"), default=False)
@@ -162,6 +173,7 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["branch", "status"], name="member_branch_status"),
             models.Index(fields=["branch", "name_initials"], name="member_branch_initials"),
+            models.Index(fields=["next_step_due"], name="member_next_step_due"),
         ]
 
     def __str__(self):
@@ -197,3 +209,24 @@ class Member(models.Model):
     @property
     def in_pipeline(self):
         return self.status in PIPELINE_STATUSES
+
+    @property
+    def id_tail(self):
+        return self.id_masked[-4:]
+
+    def party_age(self, on=None):
+        """党龄: whole years since 转正 (the regularisation date), None before it."""
+        if not self.regularised_on:
+            return None
+        on = on or timezone.localdate()
+        years = on.year - self.regularised_on.year
+        if (on.month, on.day) < (self.regularised_on.month, self.regularised_on.day):
+            years -= 1
+        return max(years, 0)
+
+    def age(self, on=None):
+        if not self.birth_date:
+            return None
+        on = on or timezone.localdate()
+        years = on.year - self.birth_date.year
+        return years - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))

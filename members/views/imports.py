@@ -1,0 +1,3 @@
+"""Roster import (template, dry run, error workbook, confirm)."""
+
+urlpatterns = []

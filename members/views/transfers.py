@@ -1,0 +1,3 @@
+"""Transfers (组织关系转接) and mobile members (流动党员) pages."""
+
+urlpatterns = []
