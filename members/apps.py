@@ -9,9 +9,17 @@ class MembersConfig(AppConfig):
     def ready(self):
         from audit.services import register
 
-        from .models import Assessment, DevelopmentRule, DevelopmentStep, Member, MobileRecord, Transfer
+        from .models import (
+            Assessment,
+            DevelopmentRule,
+            DevelopmentStep,
+            Member,
+            MobileRecord,
+            MobileReport,
+            Transfer,
+        )
 
         # Protected values never enter the trail in clear: only their masked copies are tracked.
         register(Member, exclude=("id_number", "phone", "id_hash", "phone_hash", "name_initials"))
-        for model in (DevelopmentRule, DevelopmentStep, Assessment, Transfer, MobileRecord):
+        for model in (DevelopmentRule, DevelopmentStep, Assessment, Transfer, MobileRecord, MobileReport):
             register(model)

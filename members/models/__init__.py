@@ -6,6 +6,7 @@ from .development import (
     Stage,
     StatusChange,
 )
+from .imports import RosterImport
 from .member import (
     ACTIVE_STATUSES,
     CURRENT_STATUSES,
@@ -17,7 +18,14 @@ from .member import (
     MemberQuerySet,
     MemberStatus,
 )
-from .transfers import MobileDirection, MobileRecord, Transfer, TransferDirection, TransferStatus
+from .transfers import (
+    MobileDirection,
+    MobileRecord,
+    MobileReport,
+    Transfer,
+    TransferDirection,
+    TransferStatus,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -35,6 +43,8 @@ __all__ = [
     "MemberStatus",
     "MobileDirection",
     "MobileRecord",
+    "MobileReport",
+    "RosterImport",
     "Stage",
     "StatusChange",
     "Transfer",

@@ -107,3 +107,29 @@ class MobileRecord(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.location}"
+
+
+class MobileReport(models.Model):
+    """A mobile member's report-back to the home branch (at least once a year, 流动党员管理办法)."""
+
+    record = models.ForeignKey(
+        MobileRecord, verbose_name=_("流动党员登记"), on_delete=models.CASCADE, related_name="reports"
+    )
+    reported_on = models.DateField(_("汇报日期"))
+    summary = models.TextField(_("汇报内容"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("流动党员汇报")
+        verbose_name_plural = _("流动党员汇报")
+        ordering = ["record", "-reported_on"]
+
+    def __str__(self):
+        return f"{self.record} {self.reported_on}"

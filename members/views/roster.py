@@ -1,5 +1,6 @@
 from django.http import Http404
 
+
 def roster(request, **kwargs):
     raise Http404
 
