@@ -68,6 +68,8 @@ def probation_end(member, rules=None):
 
 def schedule_for(member, done, rules, last_assessment=None):
     """`done` maps step_no → date of the steps recorded for this person."""
+    if member.status == MemberStatus.FULL and 24 in done and 25 not in done:
+        return Schedule(25)  # 材料归档 after regularisation
     if member.status not in STATUS_BASELINE:
         return Schedule()
     last = max([STATUS_BASELINE[member.status], *done])

@@ -1,25 +1,213 @@
+"""Roster pages: the list with filters and search, a person's record with timeline, create/edit,
+我的档案 (own record, contact details editable) and the audited view of a full ID or phone number."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.models import AuditEntry
+from branches.models import BRANCH_KINDS, Organization, OrgKind
+from branches.scoping import scope_for
+
+from .. import selectors
+from ..forms import (
+    AssessmentForm,
+    CancelProbationForm,
+    ContactForm,
+    ExtendProbationForm,
+    MemberForm,
+    RosterFilterForm,
+)
+from ..models import Assessment, DevelopmentStep, Member, MemberStatus
+from ..pipeline import STEPS
+from ..services import records
+
+PAGE_SIZE = 50
 
 
-def roster(request, **kwargs):
-    raise Http404
+def visible_member(request, pk):
+    """The one way a view fetches a member: outside the user's scope it does not exist."""
+    return get_object_or_404(
+        Member.objects.visible_to(request.user).select_related("branch", "party_group"), pk=pk
+    )
 
 
-def create(request, **kwargs):
-    raise Http404
+def apply_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
-def mine(request, **kwargs):
-    raise Http404
+def _within(request):
+    """`?within=<org>` narrows a page to a subtree the user can see (a foreign id: nothing)."""
+    raw = request.GET.get("within")
+    if not raw:
+        return None
+    try:
+        return Organization.objects.visible_to(request.user).get(pk=int(raw))
+    except (ValueError, Organization.DoesNotExist):
+        raise Http404 from None
 
 
-def detail(request, **kwargs):
-    raise Http404
+@login_required
+def roster(request):
+    scope = scope_for(request.user)
+    if scope.home_role in ("member", "none"):
+        return redirect("members:mine")
+    within = _within(request)
+    groups = Organization.objects.filter(scope.editable_q(), kind=OrgKind.PARTY_GROUP)
+    if within is not None:
+        groups = groups.filter(path__startswith=within.path)
+    form = RosterFilterForm(request.GET or None, groups=groups.order_by("path"))
+    filters = {}
+    if form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if k != "within"}
+    qs = selectors.roster(Member.objects.visible_to(request.user), within=within, **filters)
+    page = Paginator(qs.order_by("branch__path", "name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    manageable = list(
+        Organization.objects.filter(scope.editable_q(), kind__in=BRANCH_KINDS).order_by("path")[:2]
+    )
+    single_branch = len(manageable) == 1 and not scope.staff_paths
+    return render(
+        request,
+        "members/roster.html",
+        {
+            "page": page,
+            "form": form,
+            "within": within,
+            "filtered": any(
+                request.GET.get(k) for k in ("q", "status", "dues_category", "party_group", "flag")
+            ),
+            "show_branch": not single_branch,
+            "can_add": bool(manageable),
+            "home_branch": manageable[0] if single_branch else None,
+            "today": timezone.localdate(),
+        },
+    )
 
 
-def edit(request, **kwargs):
-    raise Http404
+@login_required
+def detail(request, pk):
+    member = visible_member(request, pk)
+    return render(request, "members/detail.html", _detail_context(request, member))
 
 
-def reveal(request, **kwargs):
-    raise Http404
+def _detail_context(request, member):
+    today = timezone.localdate()
+    can_manage = records.can_manage(request.user, member.branch)
+    done = {s.step_no: s for s in DevelopmentStep.objects.filter(member=member).select_related("recorded_by")}
+    selectors.annotate_schedule([member], today)
+    stages = []
+    for step in STEPS:
+        if not stages or stages[-1]["stage"] != step.stage:
+            stages.append({"stage": step.stage, "steps": []})
+        stages[-1]["steps"].append({"def": step, "record": done.get(step.no)})
+    show_pipeline = bool(done) or member.next_step_no is not None
+    return {
+        "member": member,
+        "can_manage": can_manage,
+        "can_reveal": records.can_reveal(request.user, member),
+        "stages": stages if show_pipeline else [],
+        "timeline": selectors.timeline(member),
+        "assessments": Assessment.objects.filter(member=member)[:20],
+        "assessment_form": AssessmentForm(initial={"done_on": today}) if can_manage else None,
+        "extend_form": ExtendProbationForm()
+        if can_manage and member.status == MemberStatus.PROBATIONARY
+        else None,
+        "cancel_form": CancelProbationForm()
+        if can_manage and member.status == MemberStatus.PROBATIONARY
+        else None,
+        "history": AuditEntry.objects.for_object(member)[:20] if can_manage else [],
+        "age": member.age(today),
+        "party_age": member.party_age(today),
+        "today": today,
+    }
+
+
+@login_required
+def create(request):
+    scope = scope_for(request.user)
+    branch = None
+    if request.GET.get("branch"):
+        branch = get_object_or_404(
+            Organization.objects.filter(scope.editable_q(), kind__in=BRANCH_KINDS), pk=request.GET["branch"]
+        )
+    form = MemberForm(request.POST or None, user=request.user, branch=branch)
+    if not form.fields["branch"].queryset.exists():
+        raise PermissionDenied
+    if branch is None and form.fields["branch"].queryset.count() == 1:
+        form.fields["branch"].initial = form.fields["branch"].queryset.get().pk
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = records.member_create(
+                user=request.user,
+                branch=form.cleaned_data["branch"],
+                status=form.cleaned_data["status"],
+                **form.changed_values(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已建立 %(name)s 的档案。") % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/form.html", {"form": form, "title": _("新增党员/入党申请人")})
+
+
+@login_required
+def edit(request, pk):
+    member = visible_member(request, pk)
+    if not records.can_manage(request.user, member.branch):
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            records.member_update(user=request.user, member=member, **form.changed_values())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("members:detail", pk=member.pk)
+    return render(
+        request,
+        "members/form.html",
+        {"form": form, "member": member, "title": _("编辑 %(name)s 的档案") % {"name": member.name}},
+    )
+
+
+@login_required
+def mine(request):
+    """我的档案: the member's own record, read-only except the contact details."""
+    member = getattr(request.user, "member", None)
+    if member is None:
+        raise Http404
+    member = visible_member(request, member.pk)
+    form = ContactForm(request.POST or None, initial={"phone": ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            records.member_contact_update(user=request.user, member=member, phone=form.cleaned_data["phone"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("联系方式已更新。"))
+            return redirect("members:mine")
+    context = _detail_context(request, member)
+    context.update(contact_form=form, mine=True)
+    return render(request, "members/detail.html", context)
+
+
+@login_required
+@require_POST
+def reveal(request, pk, field):
+    member = visible_member(request, pk)
+    if field not in ("id_number", "phone"):
+        raise Http404
+    value = records.member_reveal(user=request.user, member=member, field=field)
+    return render(request, "members/_revealed.html", {"value": value or "—"})
