@@ -37,6 +37,25 @@ class DevelopmentRuleCode(models.TextChoices):
     EXTENSION_MAX_MONTHS = "extension_max_months", _("延长预备期最长（月）")
 
 
+# The national numbers of the 细则 (2014): loaded as rule rows by migration 0003 and the fallback when
+# no row is in force (an emptied table must not break the pipeline).
+NATIONAL_DEFAULTS = {
+    DevelopmentRuleCode.MIN_AGE_YEARS: 18,
+    DevelopmentRuleCode.TALK_WITHIN_DAYS: 30,
+    DevelopmentRuleCode.ACTIVIST_MIN_MONTHS: 12,
+    DevelopmentRuleCode.ASSESSMENT_INTERVAL_MONTHS: 6,
+    DevelopmentRuleCode.SPONSORS: 2,
+    DevelopmentRuleCode.TRAINING_MIN_HOURS: 24,
+    DevelopmentRuleCode.TRAINING_MIN_DAYS: 3,
+    DevelopmentRuleCode.NOTICE_WORKING_DAYS: 5,
+    DevelopmentRuleCode.APPROVAL_WITHIN_MONTHS: 3,
+    DevelopmentRuleCode.APPROVAL_EXTENSION_MONTHS: 3,
+    DevelopmentRuleCode.PROBATION_MONTHS: 12,
+    DevelopmentRuleCode.EXTENSION_MIN_MONTHS: 6,
+    DevelopmentRuleCode.EXTENSION_MAX_MONTHS: 12,
+}
+
+
 class DevelopmentRule(ScopedRule):
     """One number of §2.4 (细则), versioned and overridable per subtree like every rule table."""
 
@@ -58,7 +77,9 @@ class DevelopmentRule(ScopedRule):
         for rule in cls.in_force(branch, on):
             if rule.code not in best or cls.rank(rule) > cls.rank(best[rule.code]):
                 best[rule.code] = rule
-        return {code: rule.value for code, rule in best.items()}
+        values = {str(code): value for code, value in NATIONAL_DEFAULTS.items()}
+        values.update({code: rule.value for code, rule in best.items()})
+        return values
 
 
 class DevelopmentStep(models.Model):

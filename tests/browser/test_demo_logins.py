@@ -5,20 +5,14 @@ Drives Debian's headless Chromium through Debian's chromedriver, always via an e
 so Selenium Manager never downloads anything. Without Chromium the tests skip (fail under CI=true)
 through the `chromium_paths` fixture."""
 
-import io
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
-
-from scripts.screenshots import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 
@@ -30,45 +24,6 @@ ROOT_NAME = "江城市发展和改革委员会机关党委"
 BRANCH_NAME = "办公室党支部"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WAIT_SECONDS = 15
-
-
-@pytest.fixture(scope="module")
-def _driver_slot():
-    """Holds the module's one Chromium; started lazily by `browser` once `chromium_paths` passed."""
-    slot = {}
-    yield slot
-    if "driver" in slot:
-        slot["driver"].quit()
-
-
-@pytest.fixture
-def browser(chromium_paths, _driver_slot):
-    if "driver" not in _driver_slot:
-        chromium, chromedriver = chromium_paths
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in CHROMIUM_FLAGS:
-            options.add_argument(flag)
-        # The users' browsers ask for Chinese; headless Chromium otherwise sends en-US.
-        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
-        driver.set_page_load_timeout(30)
-        _driver_slot["driver"] = driver
-    driver = _driver_slot["driver"]
-    driver.delete_all_cookies()
-    driver.set_window_size(*DESKTOP)
-    return driver
-
-
-@pytest.fixture
-def demo(live_server, transactional_db, settings):
-    """The live server's URL, with the demo organisation and accounts loaded.
-
-    pytest-django runs tests with DEBUG off, where seed_demo refuses without --force. A fast password
-    hasher saves seconds per test (the seed hashes four passwords, each login one more)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", force=True, stdout=io.StringIO())
-    return live_server.url
 
 
 def wait(driver):

@@ -1,4 +1,4 @@
-from members.models import DevelopmentRule, MemberStatus, Stage
+from members.models import DevelopmentRule, DevelopmentRuleCode, MemberStatus, Stage
 from members.pipeline import STEP_BY_NO, STEPS
 
 
@@ -34,3 +34,17 @@ def test_a_subtree_rule_overrides_the_default_for_its_branches_only(cast):
     )
     assert DevelopmentRule.values_for(cast.a)["notice_working_days"] == 7
     assert DevelopmentRule.values_for(cast.d)["notice_working_days"] == 5
+
+
+def test_the_national_defaults_apply_when_no_rule_row_is_in_force(cast):
+    DevelopmentRule.objects.all().delete()
+    rules = DevelopmentRule.values_for(cast.a)
+    assert rules["talk_within_days"] == 30 and rules["probation_months"] == 12
+    assert set(rules) == {c.value for c in DevelopmentRuleCode}
+
+
+def test_the_defaults_match_the_migrated_rows(cast):
+    from members.models.development import NATIONAL_DEFAULTS
+
+    rows = {r.code: r.value for r in DevelopmentRule.objects.filter(organization=None)}
+    assert rows == {str(c): v for c, v in NATIONAL_DEFAULTS.items()}
