@@ -14,6 +14,7 @@ from .models import (
     StatusChange,
     Transfer,
 )
+from .development import ASSESSED_STATUSES
 from .pipeline import STEP_BY_NO
 
 ID_TAIL = re.compile(r"^\d{3}[\dXx]$|^\d{4}$")
@@ -84,6 +85,9 @@ def annotate_schedule(members, today=None):
         m.days_left = (m.next_step_due - today).days if m.next_step_due else None
         m.overdue = m.days_left is not None and m.days_left < 0
         m.days_late = -m.days_left if m.overdue else 0
+        # Activists and development targets owe a half-yearly assessment; until the branch meeting
+        # their steps have no deadline of their own, so the date shown is the assessment's.
+        m.due_is_assessment = m.status in ASSESSED_STATUSES and (m.next_step_no or 0) <= 15
         m.not_yet = bool(m.next_step_earliest and m.next_step_earliest > today)
     return members
 

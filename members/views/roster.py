@@ -189,7 +189,10 @@ def mine(request):
     if member is None:
         raise Http404
     member = visible_member(request, member.pk)
-    form = ContactForm(request.POST or None, initial={"phone": ""})
+    form = ContactForm(request.POST or None)
+    form.fields["phone"].help_text = _("当前：%(masked)s。填写新号码后保存。") % {"masked": member.phone_masked or "—"}
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["phone"].strip():
+        form.add_error("phone", _("请填写新的手机号码。"))
     if request.method == "POST" and form.is_valid():
         try:
             records.member_contact_update(user=request.user, member=member, phone=form.cleaned_data["phone"])
