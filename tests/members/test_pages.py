@@ -88,7 +88,9 @@ def test_committee_roster_narrows_to_a_subtree_and_foreign_subtree_is_404(cast, 
 def test_empty_roster_says_what_to_do(cast, client_for):
     from branches.models import Organization
 
-    empty = Organization.objects.add_child(cast.c1, {"name": "新建党支部", "kind": "branch", "field": "organ"})
+    empty = Organization.objects.add_child(
+        cast.c1, {"name": "新建党支部", "kind": "branch", "field": "organ"}
+    )
     body = client_for(cast.committee).get(reverse("members:roster"), {"within": empty.pk}).content.decode()
     assert "花名册还是空的" in body
 
@@ -308,3 +310,35 @@ def test_development_page_query_count_is_the_same_for_1_and_50_rows(cast, client
             assert client.get(reverse("members:development")).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_development_page_shows_each_users_subtree_with_overdue_first(cast, client_for):
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc), tick=False):
+        for branch, name, applied in (
+            (cast.a, "甲逾期", "2026-01-01"),
+            (cast.a, "甲未到期", "2026-02-20"),
+            (cast.b, "乙申请", "2026-02-25"),
+            (cast.d, "丁申请", "2026-02-25"),
+        ):
+            member_create(
+                user=cast.admin,
+                branch=branch,
+                status="applicant",
+                name=name,
+                gender="male",
+                birth_date=datetime.date(2000, 1, 1),
+                applied_on=datetime.date.fromisoformat(applied),
+            )
+        url = reverse("members:development")
+        body = client_for(cast.secretary_a).get(url).content.decode()
+        assert body.index("甲逾期") < body.index("甲未到期")
+        assert "乙申请" not in body and "丁申请" not in body
+        assert "逾期29天" in body  # talk due 31 January
+        body = client_for(cast.committee).get(url).content.decode()
+        assert "甲逾期" in body and "乙申请" in body and "丁申请" not in body
+        overdue = client_for(cast.committee).get(url, {"state": "overdue"}).content.decode()
+        assert "甲逾期" in overdue and "甲未到期" not in overdue
+        assert client_for(cast.committee).get(url, {"within": cast.d.pk}).status_code == 404
+        assert client_for(cast.member_a).get(url).status_code == 403
