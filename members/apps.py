@@ -9,6 +9,7 @@ class MembersConfig(AppConfig):
     def ready(self):
         from audit.services import register
 
+        from . import exporters  # noqa: F401
         from .models import (
             Assessment,
             DevelopmentRule,
