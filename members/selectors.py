@@ -6,6 +6,7 @@ import re
 from django.db.models import Q
 from django.utils import timezone
 
+from .development import ASSESSED_STATUSES
 from .models import (
     CURRENT_STATUSES,
     Assessment,
@@ -14,7 +15,6 @@ from .models import (
     StatusChange,
     Transfer,
 )
-from .development import ASSESSED_STATUSES
 from .pipeline import STEP_BY_NO
 
 ID_TAIL = re.compile(r"^\d{3}[\dXx]$|^\d{4}$")

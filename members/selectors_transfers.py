@@ -18,8 +18,14 @@ from .models import MemberStatus, MobileDirection, MobileRecord, StatusChange, T
 
 # 流动党员管理: away ≥ 6 months at a fixed place → the relationship should be transferred; a report
 # home at least once a year. Kept here until a rule table carries them (see the report on issue 3).
-MOBILE_TRANSFER_AFTER_MONTHS = 6
-MOBILE_REPORT_EVERY_MONTHS = 12
+
+
+def _mobile_rules(today):
+    """The registry's flags run over many branches in one query, so they use the global rule rows
+    (DevelopmentRule, no subtree overrides)."""
+    from .models import DevelopmentRule
+
+    return DevelopmentRule.values_for(None, today)
 
 
 def transfers_visible_to(user):
@@ -132,7 +138,8 @@ def months_before(day, months):
 def needs_transfer_q(today=None):
     """应转接组织关系: an open outflow at a fixed place for ≥ 6 months (raised on the day six
     calendar months after `since`)."""
-    cutoff = months_before(_today(today), MOBILE_TRANSFER_AFTER_MONTHS)
+    today = _today(today)
+    cutoff = months_before(today, _mobile_rules(today)["mobile_transfer_after_months"])
     return Q(
         direction=MobileDirection.OUTFLOW,
         until__isnull=True,
@@ -145,7 +152,9 @@ def report_missing_q(today=None):
     """本年度未汇报: an open record with no report in the last 12 months (counted from the start of
     the record when nothing has been reported yet). A report exactly 12 months ago still counts;
     the flag is raised the day after."""
-    cutoff = months_before(_today(today) - datetime.timedelta(days=1), MOBILE_REPORT_EVERY_MONTHS)
+    today = _today(today)
+    months = _mobile_rules(today)["mobile_report_every_months"]
+    cutoff = months_before(today - datetime.timedelta(days=1), months)
     return Q(until__isnull=True, last_seen__lte=cutoff)
 
 

@@ -35,6 +35,12 @@ class DevelopmentRuleCode(models.TextChoices):
     PROBATION_MONTHS = "probation_months", _("预备期（月）")
     EXTENSION_MIN_MONTHS = "extension_min_months", _("延长预备期最短（月）")
     EXTENSION_MAX_MONTHS = "extension_max_months", _("延长预备期最长（月）")
+    # Transfers and mobile members (§2.7).
+    TRANSFER_VALID_MONTHS = "transfer_valid_months", _("介绍信有效期（月）")
+    TRANSFER_MAX_VALID_MONTHS = "transfer_max_valid_months", _("介绍信最长有效期（跨省，月）")
+    DUES_PREPAY_MAX_MONTHS = "dues_prepay_max_months", _("党费最多预交（月）")
+    MOBILE_TRANSFER_AFTER_MONTHS = "mobile_transfer_after_months", _("固定地点外出满此月数应转接组织关系")
+    MOBILE_REPORT_EVERY_MONTHS = "mobile_report_every_months", _("流动党员汇报间隔（月）")
 
 
 # The national numbers of the 细则 (2014): loaded as rule rows by migration 0003 and the fallback when
@@ -53,18 +59,24 @@ NATIONAL_DEFAULTS = {
     DevelopmentRuleCode.PROBATION_MONTHS: 12,
     DevelopmentRuleCode.EXTENSION_MIN_MONTHS: 6,
     DevelopmentRuleCode.EXTENSION_MAX_MONTHS: 12,
+    DevelopmentRuleCode.TRANSFER_VALID_MONTHS: 3,
+    DevelopmentRuleCode.TRANSFER_MAX_VALID_MONTHS: 6,
+    DevelopmentRuleCode.DUES_PREPAY_MAX_MONTHS: 6,
+    DevelopmentRuleCode.MOBILE_TRANSFER_AFTER_MONTHS: 6,
+    DevelopmentRuleCode.MOBILE_REPORT_EVERY_MONTHS: 12,
 }
 
 
 class DevelopmentRule(ScopedRule):
-    """One number of §2.4 (细则), versioned and overridable per subtree like every rule table."""
+    """One number of §2.4 (细则) or §2.7 (transfers, mobile members), versioned and overridable per
+    subtree like every rule table."""
 
     code = models.CharField(_("规则"), max_length=40, choices=DevelopmentRuleCode.choices)
     value = models.PositiveIntegerField(_("数值"))
 
     class Meta:
-        verbose_name = _("发展党员规则")
-        verbose_name_plural = _("发展党员规则")
+        verbose_name = _("党员管理规则")
+        verbose_name_plural = _("党员管理规则")
         ordering = ["code", "-effective_from"]
 
     def __str__(self):
@@ -72,9 +84,17 @@ class DevelopmentRule(ScopedRule):
 
     @classmethod
     def values_for(cls, branch, on=None):
-        """{code: value} in force for `branch` on a date — one query for every rule."""
+        """{code: value} in force for `branch` (None: the global rows only) on a date — one query
+        for every rule."""
         best = {}
-        for rule in cls.in_force(branch, on):
+        if branch is None:
+            on = on or timezone.localdate()
+            candidates = cls.objects.filter(organization__isnull=True, effective_from__lte=on).annotate(
+                scope_depth=models.Value(0)
+            )
+        else:
+            candidates = cls.in_force(branch, on)
+        for rule in candidates:
             if rule.code not in best or cls.rank(rule) > cls.rank(best[rule.code]):
                 best[rule.code] = rule
         values = {str(code): value for code, value in NATIONAL_DEFAULTS.items()}

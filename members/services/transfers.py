@@ -26,6 +26,7 @@ from ..development import add_months
 from ..models import (
     ACTIVE_STATUSES,
     CURRENT_STATUSES,
+    DevelopmentRule,
     Member,
     MemberStatus,
     MobileDirection,
@@ -40,11 +41,9 @@ from .development import refresh_schedule
 from .records import member_create
 from .status import member_status_change
 
-# 介绍信 validity: 3 months by default, up to 6 for a cross-province transfer [domain §2.7, ?].
-DEFAULT_VALIDITY_MONTHS = 3
-MAX_VALIDITY_MONTHS = 6
-# 党费规定: dues may be prepaid for at most 6 months, so "paid through" cannot lie further ahead.
-MAX_PREPAID_MONTHS = 6
+# From the rule table (DevelopmentRule): 介绍信 validity, 3 months by default and up to 6 for a
+# cross-province transfer [domain §2.7]; dues prepaid for at most 6 months, so "paid through"
+# cannot lie further ahead.
 
 
 def _add(errors, field, message):
@@ -63,26 +62,33 @@ def _lock_transfer(transfer):
     )
 
 
-def _check_letter(errors, *, issued_on, valid_until, today):
+def _rules(branch, on):
+    """Validity and prepayment limits from the rule table (national defaults, subtree overrides)."""
+    return DevelopmentRule.values_for(branch, on)
+
+
+def _check_letter(errors, *, issued_on, valid_until, today, branch):
     """The letter's dates; returns valid_until (the 3-month default when not given)."""
     if issued_on is None:
         _add(errors, "issued_on", _("请填写开具日期。"))
         return valid_until
     if issued_on > today:
         _add(errors, "issued_on", _("开具日期不能晚于今天。"))
+    rules = _rules(branch, issued_on)
+    default_months, max_months = rules["transfer_valid_months"], rules["transfer_max_valid_months"]
     if valid_until is None:
-        return add_months(issued_on, DEFAULT_VALIDITY_MONTHS)
+        return add_months(issued_on, default_months)
     if valid_until < issued_on:
         _add(errors, "valid_until", _("有效期不能早于开具日期。"))
-    elif valid_until > add_months(issued_on, MAX_VALIDITY_MONTHS):
+    elif valid_until > add_months(issued_on, max_months):
         _add(
             errors,
             "valid_until",
             _("介绍信有效期一般为%(n)s个月，跨省转接最长%(max)s个月（至%(d)s）。")
             % {
-                "n": DEFAULT_VALIDITY_MONTHS,
-                "max": MAX_VALIDITY_MONTHS,
-                "d": add_months(issued_on, MAX_VALIDITY_MONTHS).isoformat(),
+                "n": default_months,
+                "max": max_months,
+                "d": add_months(issued_on, max_months).isoformat(),
             },
         )
     return valid_until
@@ -99,13 +105,13 @@ def _check_dues(errors, *, member, dues_paid_through, acknowledged, today, requi
     if parsed is None:
         _add(errors, "dues_paid_through", _("党费交至年月的格式应为YYYY-MM，如2026-05。"))
         return dues_paid_through
-    latest = add_months(today.replace(day=1), MAX_PREPAID_MONTHS)
+    prepay = _rules(member.branch, today)["dues_prepay_max_months"]
+    latest = add_months(today.replace(day=1), prepay)
     if (parsed[0], parsed[1]) > (latest.year, latest.month):
         _add(
             errors,
             "dues_paid_through",
-            _("党费预交不超过%(n)s个月，最晚交至%(ym)s。")
-            % {"n": MAX_PREPAID_MONTHS, "ym": f"{latest:%Y-%m}"},
+            _("党费预交不超过%(n)s个月，最晚交至%(ym)s。") % {"n": prepay, "ym": f"{latest:%Y-%m}"},
         )
         return dues_paid_through
     owed = outstanding_dues_months(member, dues_paid_through, today)
@@ -178,7 +184,9 @@ def transfer_internal_start(
             _add(errors, "to_branch", _("组织关系只能转入党支部。"))
         elif to_branch.pk == member.branch_id:
             _add(errors, "to_branch", _("接收支部不能是该党员现在所在的支部。"))
-        valid_until = _check_letter(errors, issued_on=issued_on, valid_until=valid_until, today=today)
+        valid_until = _check_letter(
+            errors, issued_on=issued_on, valid_until=valid_until, today=today, branch=member.branch
+        )
         dues_paid_through = _check_dues(
             errors,
             member=member,
@@ -275,7 +283,9 @@ def transfer_out_start(
             _add(errors, "external_org", _("请填写接收党组织名称。"))
         if not letter_no:
             _add(errors, "letter_no", _("请填写介绍信编号。"))
-        valid_until = _check_letter(errors, issued_on=issued_on, valid_until=valid_until, today=today)
+        valid_until = _check_letter(
+            errors, issued_on=issued_on, valid_until=valid_until, today=today, branch=member.branch
+        )
         dues_paid_through = _check_dues(
             errors,
             member=member,
@@ -368,7 +378,9 @@ def transfer_in_external(
         _add(errors, "external_org", _("请填写转出党组织名称。"))
     if not letter_no:
         _add(errors, "letter_no", _("请填写介绍信编号。"))
-    valid_until = _check_letter(errors, issued_on=issued_on, valid_until=valid_until, today=today)
+    valid_until = _check_letter(
+        errors, issued_on=issued_on, valid_until=valid_until, today=today, branch=branch
+    )
     if valid_until is not None and valid_until < today and "valid_until" not in errors:
         _add(
             errors,

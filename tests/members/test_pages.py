@@ -315,7 +315,7 @@ def test_development_page_query_count_is_the_same_for_1_and_50_rows(cast, client
 def test_development_page_shows_each_users_subtree_with_overdue_first(cast, client_for):
     import time_machine
 
-    with time_machine.travel(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc), tick=False):
+    with time_machine.travel(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC), tick=False):
         for branch, name, applied in (
             (cast.a, "甲逾期", "2026-01-01"),
             (cast.a, "甲未到期", "2026-02-20"),

@@ -747,3 +747,25 @@ def test_transfer_list_costs_the_same_for_1_and_50_rows(cast, client_for, query)
     fifty, response = _count(client, url)
     assert len(response.context["page"].object_list) > 1
     assert fifty == one
+
+
+def test_letter_validity_comes_from_the_rule_table_with_subtree_overrides(cast):
+    import datetime as dt
+
+    from members.models import DevelopmentRule
+    from members.services.transfers import transfer_out_start
+
+    DevelopmentRule.objects.create(
+        code="transfer_valid_months", value=2, effective_from=dt.date(2020, 1, 1), organization=cast.c1
+    )
+    with time_machine.travel(dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC), tick=False):
+        transfer = transfer_out_start(
+            user=cast.secretary_a,
+            member=cast.mem_a,
+            external_org="中共某县委组织部",
+            letter_no="转字001",
+            issued_on=dt.date(2026, 11, 20),
+            dues_paid_through="2026-10",
+            outstanding_dues_acknowledged=True,
+        )
+    assert transfer.valid_until == dt.date(2027, 1, 20)
