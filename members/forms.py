@@ -259,3 +259,20 @@ class UpcomingFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("aria-label", field.label or name)
+
+
+class EndForm(forms.Form):
+    to_status = forms.ChoiceField(
+        label=_("变更为"),
+        choices=[
+            (s.value, s.label)
+            for s in (
+                MemberStatus.DECEASED,
+                MemberStatus.LAPSED,
+                MemberStatus.EXPELLED,
+                MemberStatus.WITHDRAWN,
+            )
+        ],
+    )
+    on = forms.DateField(label=_("日期"), widget=DATE)
+    reason = forms.CharField(label=_("原因或组织决定（文号）"), max_length=200)

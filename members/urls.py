@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/assessments/new/", development.assessment_create, name="assessment_create"),
     path("<int:pk>/probation/extend/", development.probation_extend, name="probation_extend"),
     path("<int:pk>/probation/cancel/", development.probation_cancel, name="probation_cancel"),
+    path("<int:pk>/end/", development.member_end, name="end"),
     path("import/", include(imports.urlpatterns)),
     path("", include(transfers.urlpatterns)),
 ]

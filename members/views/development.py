@@ -13,9 +13,16 @@ from django.views.decorators.http import require_POST
 from branches.scoping import scope_for
 
 from .. import selectors
-from ..forms import AssessmentForm, CancelProbationForm, ExtendProbationForm, StepForm, UpcomingFilterForm
+from ..forms import (
+    AssessmentForm,
+    CancelProbationForm,
+    EndForm,
+    ExtendProbationForm,
+    StepForm,
+    UpcomingFilterForm,
+)
 from ..models import Member
-from ..services import development, records
+from ..services import development, records, status
 from .roster import PAGE_SIZE, _detail_context, _within, apply_errors, visible_member
 
 
@@ -162,3 +169,22 @@ def probation_cancel(request, pk):
             messages.success(request, _("已取消预备党员资格。"))
             return redirect("members:detail", pk=member.pk)
     return _detail_with_errors(request, member, cancel_form=form)
+
+
+@login_required
+@require_POST
+def member_end(request, pk):
+    """去世 / 除名 / 自行脱党 / 退党: the person leaves the roster (their record stays)."""
+    member = visible_member(request, pk)
+    if not records.can_manage(request.user, member.branch):
+        raise PermissionDenied
+    form = EndForm(request.POST)
+    if form.is_valid():
+        try:
+            status.member_end(user=request.user, member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记。"))
+            return redirect("members:detail", pk=member.pk)
+    return _detail_with_errors(request, member, end_form=form)

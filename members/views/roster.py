@@ -20,11 +20,12 @@ from ..forms import (
     AssessmentForm,
     CancelProbationForm,
     ContactForm,
+    EndForm,
     ExtendProbationForm,
     MemberForm,
     RosterFilterForm,
 )
-from ..models import Assessment, DevelopmentStep, Member, MemberStatus
+from ..models import CURRENT_STATUSES, Assessment, DevelopmentStep, Member, MemberStatus
 from ..pipeline import STEPS
 from ..services import records
 
@@ -125,6 +126,9 @@ def _detail_context(request, member):
         "cancel_form": CancelProbationForm()
         if can_manage and member.status == MemberStatus.PROBATIONARY
         else None,
+        "end_form": EndForm(initial={"on": today})
+        if can_manage and member.status in CURRENT_STATUSES
+        else None,
         "history": AuditEntry.objects.for_object(member)[:20] if can_manage else [],
         "age": member.age(today),
         "party_age": member.party_age(today),
@@ -190,7 +194,9 @@ def mine(request):
         raise Http404
     member = visible_member(request, member.pk)
     form = ContactForm(request.POST or None)
-    form.fields["phone"].help_text = _("当前：%(masked)s。填写新号码后保存。") % {"masked": member.phone_masked or "—"}
+    form.fields["phone"].help_text = _("当前：%(masked)s。填写新号码后保存。") % {
+        "masked": member.phone_masked or "—"
+    }
     if request.method == "POST" and form.is_valid() and not form.cleaned_data["phone"].strip():
         form.add_error("phone", _("请填写新的手机号码。"))
     if request.method == "POST" and form.is_valid():

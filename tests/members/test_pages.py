@@ -342,3 +342,23 @@ def test_development_page_shows_each_users_subtree_with_overdue_first(cast, clie
         assert "甲逾期" in overdue and "甲未到期" not in overdue
         assert client_for(cast.committee).get(url, {"within": cast.d.pk}).status_code == 404
         assert client_for(cast.member_a).get(url).status_code == 403
+
+
+def test_recording_a_death_takes_the_person_off_the_roster_with_the_reason(cast, client_for, zhang):
+    client = client_for(cast.secretary_a)
+    response = client.post(
+        reverse("members:end", args=[zhang.pk]), {"to_status": "deceased", "on": "2026-01-05", "reason": ""}
+    )
+    assert response.status_code == 400 and "invalid-feedback" in response.content.decode()
+    zhang.refresh_from_db()
+    assert zhang.status == MemberStatus.FULL
+    response = client.post(
+        reverse("members:end", args=[zhang.pk]),
+        {"to_status": "deceased", "on": "2026-01-05", "reason": "因病去世"},
+    )
+    assert response.status_code == 302
+    zhang.refresh_from_db()
+    assert zhang.status == MemberStatus.DECEASED
+    assert zhang.status_changes.last().reason == "因病去世"
+    assert "张建国" not in client.get(reverse("members:roster")).content.decode()
+    assert client_for(cast.secretary_b).post(reverse("members:end", args=[zhang.pk]), {}).status_code == 404
