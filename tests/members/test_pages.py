@@ -359,6 +359,6 @@ def test_recording_a_death_takes_the_person_off_the_roster_with_the_reason(cast,
     assert response.status_code == 302
     zhang.refresh_from_db()
     assert zhang.status == MemberStatus.DECEASED
-    assert zhang.status_changes.last().reason == "因病去世"
+    assert zhang.status_changes.get(to_status="deceased").reason == "因病去世"
     assert "张建国" not in client.get(reverse("members:roster")).content.decode()
     assert client_for(cast.secretary_b).post(reverse("members:end", args=[zhang.pk]), {}).status_code == 404
