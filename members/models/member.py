@@ -74,7 +74,14 @@ class MemberQuerySet(models.QuerySet):
         if scope.is_admin:
             return self.all()
         officer_or_staff = scope.editable_q("branch__")
-        own = models.Q(pk__in=scope.member_ids) if scope.member_ids else models.Q(pk__in=[])
+        editable = scope.editable_paths
+        if all(any(p.startswith(root) for root in editable) for p in scope.member_paths):
+            # Their own records lie inside the branches they keep: no OR across the join, which
+            # would make PostgreSQL scan every member (a secretary's roster at city scale).
+            return self.filter(officer_or_staff)
+        own = models.Q(pk__in=scope.member_ids)
+        if not editable:
+            return self.filter(own)
         return self.filter(officer_or_staff | own)
 
     def active(self):

@@ -64,19 +64,24 @@ def roster(request):
     if scope.home_role in ("member", "none"):
         return redirect("members:mine")
     within = _within(request)
-    groups = Organization.objects.filter(scope.editable_q(), kind=OrgKind.PARTY_GROUP)
-    if within is not None:
-        groups = groups.filter(path__startswith=within.path)
+    manageable = list(
+        Organization.objects.filter(scope.editable_q(), kind__in=BRANCH_KINDS).order_by("path")[:2]
+    )
+    single_branch = len(manageable) == 1 and not scope.staff_paths
+    # The party-group filter belongs to one branch: the one narrowed to, or a secretary's own (a
+    # committee's whole subtree would put thousands of groups in one <select>).
+    group_home = within if within is not None and within.kind in BRANCH_KINDS else None
+    if group_home is None and single_branch:
+        group_home = manageable[0]
+    groups = Organization.objects.none()
+    if group_home is not None:
+        groups = Organization.objects.filter(path__startswith=group_home.path, kind=OrgKind.PARTY_GROUP)
     form = RosterFilterForm(request.GET or None, groups=groups.order_by("path"))
     filters = {}
     if form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if k != "within"}
     qs = selectors.roster(Member.objects.visible_to(request.user), within=within, **filters)
     page = Paginator(qs.order_by("branch__path", "name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    manageable = list(
-        Organization.objects.filter(scope.editable_q(), kind__in=BRANCH_KINDS).order_by("path")[:2]
-    )
-    single_branch = len(manageable) == 1 and not scope.staff_paths
     return render(
         request,
         "members/roster.html",
@@ -90,6 +95,7 @@ def roster(request):
             "show_branch": not single_branch,
             "can_add": bool(manageable),
             "home_branch": manageable[0] if single_branch else None,
+            "group_filter": group_home is not None,
             "today": timezone.localdate(),
         },
     )
