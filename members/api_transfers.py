@@ -317,6 +317,8 @@ class MobileRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     ordering = ["-since", "-id"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no database
+            return MobileRecord.objects.none()
         qs = with_mobile_flags(mobile_records_visible_to(self.request.user)).select_related("member__branch")
         if self.action != "list":
             qs = qs.prefetch_related("reports")

@@ -56,7 +56,7 @@ def _lock_member(member):
 
 def _lock_transfer(transfer):
     return (
-        Transfer.objects.select_for_update()
+        Transfer.objects.select_for_update(of=("self",))  # the branches are nullable outer joins
         .select_related("member", "from_branch", "to_branch")
         .get(pk=transfer.pk)
     )
