@@ -62,6 +62,13 @@ def _lock_transfer(transfer):
     )
 
 
+def _complete(transfer, *, user, receipt_on):
+    transfer.status = TransferStatus.COMPLETED
+    transfer.receipt_on = receipt_on
+    transfer.confirmed_by = user
+    transfer.save(update_fields=["status", "receipt_on", "confirmed_by"])
+
+
 def _rules(branch, on):
     """Validity and prepayment limits from the rule table (national defaults, subtree overrides)."""
     return DevelopmentRule.values_for(branch, on)
@@ -248,10 +255,7 @@ def transfer_confirm(*, user, transfer, receipt_on=None):
         member.save(update_fields=["branch", "party_group", "updated_at"])
         # The development rules may differ in the receiving branch's subtree.
         refresh_schedule(member)
-        transfer.status = TransferStatus.COMPLETED
-        transfer.receipt_on = receipt_on
-        transfer.confirmed_by = user
-        transfer.save(update_fields=["status", "receipt_on", "confirmed_by"])
+        _complete(transfer, user=user, receipt_on=receipt_on)
     return transfer
 
 
@@ -340,10 +344,7 @@ def transfer_receipt(*, user, transfer, receipt_on):
             _add(errors, "receipt_on", _("回执日期不能早于介绍信开具日期。"))
         if errors:
             raise ValidationError(errors)
-        transfer.status = TransferStatus.COMPLETED
-        transfer.receipt_on = receipt_on
-        transfer.confirmed_by = user
-        transfer.save(update_fields=["status", "receipt_on", "confirmed_by"])
+        _complete(transfer, user=user, receipt_on=receipt_on)
     return transfer
 
 

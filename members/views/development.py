@@ -135,56 +135,54 @@ def _errors_text(form):
     return "；".join(parts)
 
 
-@login_required
-@require_POST
-def probation_extend(request, pk):
+def _member_decision(request, pk, *, form_class, service, form_name, done):
+    """A decision taken on a person's page (extend or cancel a probation, record that they leave):
+    the form on success, the page again with its field errors otherwise."""
     member = visible_member(request, pk)
     if not records.can_manage(request.user, member.branch):
         raise PermissionDenied
-    form = ExtendProbationForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            development.probation_extend(user=request.user, member=member, **form.cleaned_data)
+            service(user=request.user, member=member, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("预备期已延长。"))
+            messages.success(request, done)
             return redirect("members:detail", pk=member.pk)
-    return _detail_with_errors(request, member, extend_form=form)
+    return _detail_with_errors(request, member, **{form_name: form})
+
+
+@login_required
+@require_POST
+def probation_extend(request, pk):
+    return _member_decision(
+        request,
+        pk,
+        form_class=ExtendProbationForm,
+        service=development.probation_extend,
+        form_name="extend_form",
+        done=_("预备期已延长。"),
+    )
 
 
 @login_required
 @require_POST
 def probation_cancel(request, pk):
-    member = visible_member(request, pk)
-    if not records.can_manage(request.user, member.branch):
-        raise PermissionDenied
-    form = CancelProbationForm(request.POST)
-    if form.is_valid():
-        try:
-            development.probation_cancel(user=request.user, member=member, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("已取消预备党员资格。"))
-            return redirect("members:detail", pk=member.pk)
-    return _detail_with_errors(request, member, cancel_form=form)
+    return _member_decision(
+        request,
+        pk,
+        form_class=CancelProbationForm,
+        service=development.probation_cancel,
+        form_name="cancel_form",
+        done=_("已取消预备党员资格。"),
+    )
 
 
 @login_required
 @require_POST
 def member_end(request, pk):
     """去世 / 除名 / 自行脱党 / 退党: the person leaves the roster (their record stays)."""
-    member = visible_member(request, pk)
-    if not records.can_manage(request.user, member.branch):
-        raise PermissionDenied
-    form = EndForm(request.POST)
-    if form.is_valid():
-        try:
-            status.member_end(user=request.user, member=member, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("已登记。"))
-            return redirect("members:detail", pk=member.pk)
-    return _detail_with_errors(request, member, end_form=form)
+    return _member_decision(
+        request, pk, form_class=EndForm, service=status.member_end, form_name="end_form", done=_("已登记。")
+    )

@@ -362,3 +362,19 @@ def test_recording_a_death_takes_the_person_off_the_roster_with_the_reason(cast,
     assert zhang.status_changes.get(to_status="deceased").reason == "因病去世"
     assert "张建国" not in client.get(reverse("members:roster")).content.decode()
     assert client_for(cast.secretary_b).post(reverse("members:end", args=[zhang.pk]), {}).status_code == 404
+
+
+def test_extending_a_probation_on_the_page_shows_errors_then_saves(cast, client_for):
+    person = make_member(cast.a, "预备乙", status=MemberStatus.PROBATIONARY)
+    Member.objects.filter(pk=person.pk).update(
+        admitted_on=datetime.date(2025, 11, 1), probation_end_on=datetime.date(2026, 11, 1)
+    )
+    client = client_for(cast.secretary_a)
+    url = reverse("members:probation_extend", args=[person.pk])
+    response = client.post(url, {"months": 3, "decided_on": "2026-11-01", "approval_ref": "组字1号"})
+    assert response.status_code == 400 and "延长期限为6至12个月" in response.content.decode()
+    response = client.post(url, {"months": 6, "decided_on": "2026-11-01", "approval_ref": "组字1号"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.probation_end_on == datetime.date(2027, 5, 1) and person.probation_extension_months == 6
+    assert client_for(cast.secretary_b).post(url, {}).status_code == 404
