@@ -9,6 +9,16 @@ from .services import ORG_EDITABLE_FIELDS, SUPERVISOR_ONLY_FIELDS
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def apply_errors(form, exc):
+    """Put a service's ValidationError on the form: each message on its field where the form has
+    that field, otherwise at the top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
 class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization

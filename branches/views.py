@@ -10,7 +10,15 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEntry
 
 from . import services
-from .forms import EndPostForm, MoveForm, OrganizationCreateForm, OrganizationForm, PostForm, TreeFilterForm
+from .forms import (
+    EndPostForm,
+    MoveForm,
+    OrganizationCreateForm,
+    OrganizationForm,
+    PostForm,
+    TreeFilterForm,
+    apply_errors,
+)
 from .models import BRANCH_KINDS, CommitteePost, Organization, OrgKind, PostRole
 from .scoping import scope_for
 from .selectors import subtree_summary, with_row_facts
@@ -21,14 +29,6 @@ PAGE_SIZE = 50
 def _visible_org(request, pk):
     """The one way a view fetches an organisation: outside the user's scope it does not exist."""
     return get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
-
-
-def _apply_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -108,7 +108,7 @@ def edit(request, pk):
             fields = {k: form.cleaned_data[k] for k in form.fields if not form.fields[k].disabled}
             services.organization_update(user=request.user, org=Organization.objects.get(pk=org.pk), **fields)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("orgs:detail", pk=org.pk)
@@ -132,7 +132,7 @@ def create_child(request, pk):
         try:
             org = services.organization_create(user=request.user, parent=parent, kind=kind, name=name, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已创建 %(name)s。") % {"name": org.name})
             return redirect("orgs:detail", pk=org.pk)
@@ -153,7 +153,7 @@ def move(request, pk):
         try:
             services.organization_move(user=request.user, org=org, new_parent=form.cleaned_data["parent"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已移动 %(name)s 及其全部下级组织。") % {"name": org.name})
             return redirect("orgs:detail", pk=org.pk)
@@ -176,7 +176,7 @@ def post_create(request, pk):
         try:
             services.post_assign(user=request.user, organization=org, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已登记任职。"))
             return redirect("orgs:detail", pk=org.pk)
@@ -199,7 +199,7 @@ def post_end(request, post_pk):
         try:
             services.post_end(user=request.user, post=post, ended_on=form.cleaned_data["ended_on"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已登记离任。"))
             return redirect("orgs:detail", pk=post.organization_id)

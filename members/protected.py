@@ -59,12 +59,16 @@ def normalise_id_number(value):
     return (value or "").strip().upper().replace(" ", "")
 
 
+def id_check_digit(body):
+    """The GB 11643 check character for the first 17 digits."""
+    return ID_CHECK_CODES[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+
+
 def id_number_problems(value, *, birth_date=None, gender=None):
     """Why `value` is not a valid 18-character 身份证号 for this person (empty list if it is)."""
     if not ID_PATTERN.match(value):
         return [_("身份证号应为18位，前17位为数字，末位为数字或X。")]
-    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
-    if ID_CHECK_CODES[total % 11] != value[17]:
+    if id_check_digit(value[:17]) != value[17]:
         return [_("身份证号校验位不正确，请核对。")]
     problems = []
     try:
@@ -115,5 +119,4 @@ def compose_id_number(area, birth, serial, gender):
     parity carries the gender, and the GB 11643 check digit."""
     serial = serial % 500 * 2 + (1 if gender == "male" else 0)
     body = f"{area}{birth:%Y%m%d}{serial:03d}"
-    total = sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True))
-    return body + ID_CHECK_CODES[total % 11]
+    return body + id_check_digit(body)

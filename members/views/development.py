@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branches.forms import apply_errors
 from branches.scoping import scope_for
 
 from .. import selectors
@@ -23,7 +24,7 @@ from ..forms import (
 )
 from ..models import Member
 from ..services import development, records, status
-from .roster import PAGE_SIZE, _detail_context, _within, apply_errors, visible_member
+from .roster import PAGE_SIZE, _detail_context, _within, visible_member
 
 
 @login_required
@@ -111,28 +112,14 @@ def _detail_with_errors(request, member, **forms):
 @login_required
 @require_POST
 def assessment_create(request, pk):
-    member = visible_member(request, pk)
-    if not records.can_manage(request.user, member.branch):
-        raise PermissionDenied
-    form = AssessmentForm(request.POST)
-    if form.is_valid():
-        try:
-            development.assessment_record(user=request.user, member=member, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("已登记。"))
-            return redirect("members:detail", pk=member.pk)
-    messages.error(request, _("培养考察记录未保存：%(errors)s") % {"errors": _errors_text(form)})
-    return redirect("members:detail", pk=member.pk)
-
-
-def _errors_text(form):
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        parts.append(f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
-    return "；".join(parts)
+    return _member_decision(
+        request,
+        pk,
+        form_class=AssessmentForm,
+        service=development.assessment_record,
+        form_name="assessment_form",
+        done=_("已登记。"),
+    )
 
 
 def _member_decision(request, pk, *, form_class, service, form_name, done):

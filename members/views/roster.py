@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
+from branches.forms import apply_errors
 from branches.models import BRANCH_KINDS, Organization, OrgKind
 from branches.scoping import scope_for
 
@@ -37,14 +38,6 @@ def visible_member(request, pk):
     return get_object_or_404(
         Member.objects.visible_to(request.user).select_related("branch", "party_group"), pk=pk
     )
-
-
-def apply_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _within(request):

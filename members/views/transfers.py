@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
+from branches.forms import apply_errors
 from branches.scoping import scope_for
 
 from ..models import Member, MemberStatus, MobileReport, TransferDirection, TransferStatus
@@ -41,14 +42,6 @@ from ..transfer_forms import (
 )
 
 PAGE_SIZE = 50
-
-
-def _apply_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _visible_transfer(request, pk):
@@ -141,7 +134,7 @@ def transfer_start(request, pk):
                 data.pop("external_org")
                 transfer = services.transfer_internal_start(user=request.user, member=member, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已开具组织关系介绍信。"))
             return redirect("members:transfer_detail", pk=transfer.pk)
@@ -169,7 +162,7 @@ def transfer_incoming(request):
         try:
             member = services.transfer_in_external(user=request.user, **data, **person)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             transfer = member.transfers.get(direction=TransferDirection.IN)
             messages.success(request, _("%(name)s的组织关系已转入。") % {"name": member.name})
@@ -191,7 +184,7 @@ def _transfer_action(request, pk, *, form_class, service, allowed, title, done, 
         try:
             service(user=request.user, transfer=transfer, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("members:transfer_detail", pk=transfer.pk)
@@ -314,7 +307,7 @@ def mobile_create(request, pk):
         try:
             record = services.mobile_start(user=request.user, member=member, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已登记流动党员。"))
             return redirect("members:mobile_detail", pk=record.pk)
@@ -347,7 +340,7 @@ def _mobile_action(request, pk, *, form_class, service, title, done, initial):
         try:
             service(user=request.user, record=record, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("members:mobile_detail", pk=record.pk)

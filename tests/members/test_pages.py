@@ -10,18 +10,13 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from members.models import Member, MemberStatus
-from members.protected import ID_CHECK_CODES, ID_WEIGHTS
+from members.protected import compose_id_number
 from members.services.records import member_create
 from tests.conftest import make_member
 
 
-def id_number(birth, serial=123, *, male=True, area="110105"):
-    serial = serial * 2 + (1 if male else 0) if serial < 500 else serial
-    body = f"{area}{birth:%Y%m%d}{serial % 1000:03d}"
-    if int(body[16]) % 2 != (1 if male else 0):
-        body = body[:16] + str((int(body[16]) + 1) % 10)
-    total = sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True))
-    return body + ID_CHECK_CODES[total % 11]
+def id_number(birth, serial=123, *, male=True):
+    return compose_id_number("110105", birth, serial, "male" if male else "female")
 
 
 @pytest.fixture
@@ -378,3 +373,15 @@ def test_extending_a_probation_on_the_page_shows_errors_then_saves(cast, client_
     person.refresh_from_db()
     assert person.probation_end_on == datetime.date(2027, 5, 1) and person.probation_extension_months == 6
     assert client_for(cast.secretary_b).post(url, {}).status_code == 404
+
+
+def test_an_assessment_in_the_future_is_refused_on_the_page(cast, client_for):
+    person = make_member(cast.a, "积极分子丙", status=MemberStatus.ACTIVIST)
+    client = client_for(cast.secretary_a)
+    url = reverse("members:assessment_create", args=[person.pk])
+    response = client.post(
+        url, {"kind": "assessment", "done_on": "2999-01-01", "reviewer": "", "summary": ""}
+    )
+    assert response.status_code == 400 and "日期不能晚于今天" in response.content.decode()
+    assert client.post(url, {"kind": "assessment", "done_on": "2026-01-05"}).status_code == 302
+    assert person.assessments.get().done_on == datetime.date(2026, 1, 5)

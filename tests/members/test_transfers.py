@@ -23,7 +23,7 @@ from members.models import (
     TransferDirection,
     TransferStatus,
 )
-from members.protected import ID_CHECK_CODES, ID_WEIGHTS
+from members.protected import id_check_digit
 from members.selectors_transfers import (
     outstanding_dues_months,
     overdue_transfers,
@@ -45,8 +45,7 @@ def frozen(year, month, day, hour=10, minute=0):
 
 
 def valid_id(prefix17):
-    total = sum(int(d) * w for d, w in zip(prefix17, ID_WEIGHTS, strict=True))
-    return prefix17 + ID_CHECK_CODES[total % 11]
+    return prefix17 + id_check_digit(prefix17)
 
 
 @pytest.fixture(autouse=True)
