@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "members",
     "meetings",
     "dues",
+    "rectifications",
+    "compliance",
     "exports",
 ]
 
