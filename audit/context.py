@@ -5,9 +5,12 @@ from contextlib import contextmanager
 
 _actor = contextvars.ContextVar("audit_actor", default=None)
 _request = contextvars.ContextVar("audit_request", default=None)
+_anonymous = contextvars.ContextVar("audit_anonymous", default=False)
 
 
 def current_actor():
+    if _anonymous.get():
+        return None
     actor = _actor.get()
     if actor is not None:
         return actor
@@ -34,3 +37,13 @@ def request_context(request):
         yield
     finally:
         _request.reset(token)
+
+
+@contextmanager
+def anonymously():
+    """No actor for any entry written inside, whoever is logged in (an anonymous suggestion)."""
+    token = _anonymous.set(True)
+    try:
+        yield
+    finally:
+        _anonymous.reset(token)

@@ -7,3 +7,14 @@ class RectificationsConfig(AppConfig):
 
     name = "rectifications"
     verbose_name = _("整改台账")
+
+    def ready(self):
+        from audit.services import register
+
+        from . import exporters  # noqa: F401  (registers the ledger export)
+        from .models import Evidence, Item, Ledger, Measure, ProgressUpdate, RectificationRule, SuggestionReply
+
+        # Item status moves are bulk updates with their own named entries (rectifications.item.*);
+        # suggestions log their own entries so an anonymous one carries no actor.
+        for model in (Ledger, Item, Measure, ProgressUpdate, Evidence, SuggestionReply, RectificationRule):
+            register(model)

@@ -1,0 +1,132 @@
+"""Reads for the ledger pages, the export and the API: the paper layout's rows and filters, ledger
+summaries, an item's timeline and the overdue escalation — each a fixed number of queries."""
+
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Item, ItemStatus, ItemTransition, ProgressUpdate
+
+PAPER_COLUMNS = (
+    _("序号"),
+    _("问题"),
+    _("整改措施"),
+    _("责任人"),
+    _("责任单位"),
+    _("整改时限"),
+    _("推进情况"),
+    _("状态"),
+)
+
+
+def items_table(qs, *, status="", overdue="", unit=None, category="", today=None, user=None):
+    """The ledger's filters: status, overdue (past the deadline, not closed), a responsible unit
+    (its subtree), a category."""
+    today = today or timezone.localdate()
+    if status in ItemStatus.values:
+        qs = qs.filter(status=status)
+    if overdue in ("1", "true", True):
+        qs = qs.overdue(today)
+    if unit is not None:
+        from branches.models import Organization
+
+        orgs = Organization.objects.visible_to(user) if user is not None else Organization.objects.all()
+        anchor = orgs.filter(pk=unit).values_list("path", flat=True).first()
+        if anchor is None:
+            return qs.none()
+        qs = qs.filter(
+            Exists(Item.units.through.objects.filter(item_id=OuterRef("pk"), organization__path__startswith=anchor))
+        )
+    if category:
+        qs = qs.filter(category=category)
+    return qs
+
+
+def people_text(item):
+    lead = item.lead_person.name if item.lead_person_id else ""
+    others = "、".join(m.name for m in item.responsible_people.all() if m.pk != item.lead_person_id)
+    if lead and others:
+        return _("总负责人：%(lead)s；责任人：%(others)s") % {"lead": lead, "others": others}
+    if lead:
+        return _("总负责人：%(lead)s") % {"lead": lead}
+    return others
+
+
+def units_text(item):
+    return "、".join(u.name for u in item.units.all())
+
+
+def measures_text(item):
+    return "\n".join(f"{m.seq}. {m.text}" for m in item.measures.all())
+
+
+def progress_text(item):
+    if not getattr(item, "latest_update_on", None):
+        return ""
+    return f"{item.latest_update_on:%Y-%m-%d} {item.latest_update_text}"
+
+
+def paper_row(item, today, *, overdue_label=""):
+    status = str(item.get_status_display())
+    if item.is_overdue:
+        status += str(overdue_label)
+    return [
+        item.seq,
+        item.problem,
+        measures_text(item),
+        str(people_text(item)),
+        units_text(item),
+        item.deadline,
+        progress_text(item),
+        status,
+    ]
+
+
+def categories(qs):
+    return list(qs.exclude(category="").order_by("category").values_list("category", flat=True).distinct()[:100])
+
+
+def _count(qs):
+    counted = qs.order_by().values("ledger_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
+
+
+def ledger_summaries(qs, user, today=None):
+    """Ledgers with counts of the items the user may see in each (total, closed, overdue, waiting
+    for verification): one query, four correlated counts per row."""
+    today = today or timezone.localdate()
+    items = Item.objects.visible_to(user).filter(ledger_id=OuterRef("pk"))
+    return qs.select_related("issuer").annotate(
+        item_total=_count(items),
+        item_closed=_count(items.filter(status=ItemStatus.CLOSED)),
+        item_overdue=_count(items.overdue(today)),
+        item_waiting=_count(items.filter(status=ItemStatus.CLOSEOUT_REQUESTED)),
+    )
+
+
+def timeline(item):
+    """The item's moves and progress reports, newest first: (when, kind, title, text, who, extra)."""
+    events = []
+    for t in ItemTransition.objects.filter(item=item).select_related("by"):
+        if t.action == "progressed":
+            continue  # shown with its report below
+        events.append((t.at, "transition", t.get_action_display(), t.reason, t.by, t))
+    for u in ProgressUpdate.objects.filter(item=item).select_related("by").prefetch_related("evidence"):
+        events.append((u.created_at, "progress", _("报送推进情况"), u.text, u.by, u))
+    events.sort(key=lambda e: e[0], reverse=True)
+    return events
+
+
+def overdue_for_issuer(user, org, today=None, limit=10):
+    """Escalation on the issuing organisation's page: its subtree's overdue items, oldest
+    deadline first, and how many there are (two queries)."""
+    today = today or timezone.localdate()
+    qs = Item.objects.visible_to(user).filter(ledger__issuer__path__startswith=org.path).overdue(today)
+    total = qs.count()
+    if not total:
+        return [], 0
+    rows = list(qs.select_related("ledger").prefetch_related("units").order_by("deadline", "pk")[:limit])
+    for row in rows:
+        row.days_late = (today - row.deadline).days
+    return rows, total
