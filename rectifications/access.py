@@ -80,8 +80,10 @@ def allowed_actions(user, item):
         actions.append("progress")
     if item.status == ItemStatus.IN_PROGRESS and worker:
         actions.append("request_closeout")
-    if item.status == ItemStatus.CLOSEOUT_REQUESTED and verifies_item(user, item, units) and not (
-        worker and not scope_for(user).is_admin
+    if (
+        item.status == ItemStatus.CLOSEOUT_REQUESTED
+        and verifies_item(user, item, units)
+        and not (worker and not scope_for(user).is_admin)
     ):
         actions.extend(["verify", "return"])
     return actions

@@ -12,7 +12,15 @@ class RectificationsConfig(AppConfig):
         from audit.services import register
 
         from . import exporters  # noqa: F401  (registers the ledger export)
-        from .models import Evidence, Item, Ledger, Measure, ProgressUpdate, RectificationRule, SuggestionReply
+        from .models import (
+            Evidence,
+            Item,
+            Ledger,
+            Measure,
+            ProgressUpdate,
+            RectificationRule,
+            SuggestionReply,
+        )
 
         # Item status moves are bulk updates with their own named entries (rectifications.item.*);
         # suggestions log their own entries so an anonymous one carries no actor.

@@ -36,7 +36,11 @@ def items_table(qs, *, status="", overdue="", unit=None, category="", today=None
         if anchor is None:
             return qs.none()
         qs = qs.filter(
-            Exists(Item.units.through.objects.filter(item_id=OuterRef("pk"), organization__path__startswith=anchor))
+            Exists(
+                Item.units.through.objects.filter(
+                    item_id=OuterRef("pk"), organization__path__startswith=anchor
+                )
+            )
         )
     if category:
         qs = qs.filter(category=category)
@@ -84,7 +88,9 @@ def paper_row(item, today, *, overdue_label=""):
 
 
 def categories(qs):
-    return list(qs.exclude(category="").order_by("category").values_list("category", flat=True).distinct()[:100])
+    return list(
+        qs.exclude(category="").order_by("category").values_list("category", flat=True).distinct()[:100]
+    )
 
 
 def _count(qs):

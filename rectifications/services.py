@@ -148,7 +148,9 @@ def item_create(
         }
     if resolution_level not in ResolutionLevel.values:
         errors["resolution_level"] = _("请选择整改类型。")
-    outside = [m for m in [lead_person, *people] if m is not None and not m.branch.path.startswith(issuer.path)]
+    outside = [
+        m for m in [lead_person, *people] if m is not None and not m.branch.path.startswith(issuer.path)
+    ]
     if outside:
         errors["responsible_people"] = _("责任人必须是%(issuer)s范围内的党员：%(names)s不是。") % {
             "issuer": issuer.name,
@@ -178,7 +180,9 @@ def item_create(
         item.save()
         item.units.set(units)
         item.responsible_people.set(people)
-        Measure.objects.bulk_create(Measure(item=item, seq=i, text=t) for i, t in enumerate(measures, start=1))
+        Measure.objects.bulk_create(
+            Measure(item=item, seq=i, text=t) for i, t in enumerate(measures, start=1)
+        )
         ItemTransition.objects.create(
             item=item, action=TransitionAction.CREATED, to_status=ItemStatus.OPEN, by=user
         )
@@ -207,11 +211,7 @@ def _transition(item, *, user, action, to_status, reason="", fields=None):
 
 
 def _locked(item):
-    return (
-        Item.objects.select_for_update(of=("self",))
-        .select_related("ledger__issuer")
-        .get(pk=item.pk)
-    )
+    return Item.objects.select_for_update(of=("self",)).select_related("ledger__issuer").get(pk=item.pk)
 
 
 def _refuse(item, wanted):
@@ -244,7 +244,10 @@ def validate_evidence(files):
     files = list(files or ())
     errors = []
     if len(files) > EVIDENCE_MAX_FILES:
-        errors.append(_("每次最多上传%(n)s个佐证材料，本次选择了%(got)s个。") % {"n": EVIDENCE_MAX_FILES, "got": len(files)})
+        errors.append(
+            _("每次最多上传%(n)s个佐证材料，本次选择了%(got)s个。")
+            % {"n": EVIDENCE_MAX_FILES, "got": len(files)}
+        )
     for f in files:
         ext = os.path.splitext(f.name)[1].lower()
         if ext not in EVIDENCE_EXTENSIONS:
@@ -321,9 +324,7 @@ def item_request_closeout(*, user, item, summary=""):
 
 
 def _check_verifier(user, item):
-    if not access.verifies_item(user, item) or (
-        access.works_item(user, item) and not user.is_superuser
-    ):
+    if not access.verifies_item(user, item) or (access.works_item(user, item) and not user.is_superuser):
         raise PermissionDenied
 
 
@@ -376,7 +377,10 @@ def item_create_from_compliance_miss(*, issuer, unit, rule_code, rule_label, per
     if not (rule_code or "").strip():
         errors["rule"] = _("缺少合规规则代码。")
     if not unit.path.startswith(issuer.path):
-        errors["unit"] = _("%(unit)s不在%(issuer)s的管辖范围内。") % {"unit": unit.name, "issuer": issuer.name}
+        errors["unit"] = _("%(unit)s不在%(issuer)s的管辖范围内。") % {
+            "unit": unit.name,
+            "issuer": issuer.name,
+        }
     if errors:
         raise ValidationError(errors)
     if not access.can_issue(user, issuer):
@@ -404,10 +408,17 @@ def item_create_from_compliance_miss(*, issuer, unit, rule_code, rule_label, per
                 user=user,
                 ledger=ledger,
                 problem=_("%(unit)s：%(rule)s（%(period)s）。%(summary)s")
-                % {"unit": unit.name, "rule": rule_label or rule_code, "period": period, "summary": summary or ""},
+                % {
+                    "unit": unit.name,
+                    "rule": rule_label or rule_code,
+                    "period": period,
+                    "summary": summary or "",
+                },
                 category=_("合规检查"),
                 units=[unit],
-                measures=[_("对照“%(rule)s”查找原因，补齐缺项并建立长效机制。") % {"rule": rule_label or rule_code}],
+                measures=[
+                    _("对照“%(rule)s”查找原因，补齐缺项并建立长效机制。") % {"rule": rule_label or rule_code}
+                ],
                 deadline=item_deadline,
                 deadline_reason=_("合规检查未达标，限期整改") if item_deadline > ledger.deadline else "",
                 source_unit=unit,
@@ -429,9 +440,9 @@ COMPLIANCE_DAYS = 30
 
 def suggestion_recipients(member):
     """A member writes to their own branch or any committee above it."""
-    return Organization.objects.filter(path__in=[*member.branch.ancestor_paths(), member.branch.path]).exclude(
-        kind=OrgKind.PARTY_GROUP
-    )
+    return Organization.objects.filter(
+        path__in=[*member.branch.ancestor_paths(), member.branch.path]
+    ).exclude(kind=OrgKind.PARTY_GROUP)
 
 
 def suggestion_submit(*, user, recipient, subject, body, kind="suggestion", anonymous=False):
@@ -501,7 +512,9 @@ def suggestion_convert(*, user, suggestion, units, deadline, measures, problem="
     if Item.objects.filter(source_suggestion=suggestion).exists():
         raise ValidationError(_("这条意见已经转为整改事项。"))
     if ledger is not None and ledger.issuer_id != suggestion.recipient_id:
-        raise ValidationError({"ledger": _("只能转入%(org)s下达的台账。") % {"org": suggestion.recipient.name}})
+        raise ValidationError(
+            {"ledger": _("只能转入%(org)s下达的台账。") % {"org": suggestion.recipient.name}}
+        )
     today = timezone.localdate()
     with transaction.atomic():
         if ledger is None:

@@ -79,7 +79,10 @@ class LedgerQuerySet(models.QuerySet):
 
 class Ledger(models.Model):
     issuer = models.ForeignKey(
-        Organization, verbose_name=_("下达单位"), on_delete=models.PROTECT, related_name="rectification_ledgers"
+        Organization,
+        verbose_name=_("下达单位"),
+        on_delete=models.PROTECT,
+        related_name="rectification_ledgers",
     )
     source = models.CharField(_("问题来源"), max_length=30, choices=LedgerSource.choices)
     title = models.CharField(_("台账名称"), max_length=200)
@@ -90,7 +93,12 @@ class Ledger(models.Model):
     # suggestion box "2026"), so the same one is found again.
     period = models.CharField(_("所属期间"), max_length=20, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -101,7 +109,9 @@ class Ledger(models.Model):
         verbose_name_plural = _("整改台账")
         ordering = ["-issued_on", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(deadline__gte=models.F("issued_on")), name="ledger_deadline_after_issue"),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=models.F("issued_on")), name="ledger_deadline_after_issue"
+            ),
             models.UniqueConstraint(
                 fields=["issuer", "source", "period"], condition=~Q(period=""), name="ledger_one_per_period"
             ),
@@ -147,7 +157,9 @@ class ItemQuerySet(models.QuerySet):
 
     def assigned_to(self, org):
         """Items with a responsible unit in `org`'s subtree."""
-        units = Item.units.through.objects.filter(item_id=OuterRef("pk"), organization__path__startswith=org.path)
+        units = Item.units.through.objects.filter(
+            item_id=OuterRef("pk"), organization__path__startswith=org.path
+        )
         return self.filter(Exists(units))
 
     def for_table(self, today=None):
@@ -167,17 +179,28 @@ class ItemQuerySet(models.QuerySet):
 
 
 class Item(models.Model):
-    ledger = models.ForeignKey(Ledger, verbose_name=_("整改台账"), on_delete=models.CASCADE, related_name="items")
+    ledger = models.ForeignKey(
+        Ledger, verbose_name=_("整改台账"), on_delete=models.CASCADE, related_name="items"
+    )
     seq = models.PositiveIntegerField(_("序号"))
-    category = models.CharField(_("问题类别"), max_length=60, blank=True, help_text=_("如：思想建设、组织建设、作风建设"))
+    category = models.CharField(
+        _("问题类别"), max_length=60, blank=True, help_text=_("如：思想建设、组织建设、作风建设")
+    )
     problem = models.TextField(_("问题"))
     lead_person = models.ForeignKey(
-        "members.Member", verbose_name=_("总负责人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "members.Member",
+        verbose_name=_("总负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     responsible_people = models.ManyToManyField(
         "members.Member", verbose_name=_("责任人"), blank=True, related_name="rectification_items"
     )
-    units = models.ManyToManyField(Organization, verbose_name=_("责任单位"), related_name="rectification_items")
+    units = models.ManyToManyField(
+        Organization, verbose_name=_("责任单位"), related_name="rectification_items"
+    )
     deadline = models.DateField(_("整改时限"))
     deadline_reason = models.TextField(
         _("超出台账时限的理由"), blank=True, help_text=_("整改时限晚于台账完成时限时必须说明理由")
@@ -188,25 +211,45 @@ class Item(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.OPEN)
 
     claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("认领人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("认领人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     last_update_on = models.DateField(_("最近报送日期"), null=True, blank=True)
     closeout_requested_at = models.DateTimeField(_("申请销号时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("销号人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("销号人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     return_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
 
     # Where the problem came from (one of these, or none).
     source_unit = models.ForeignKey(
-        Organization, verbose_name=_("检查对象"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Organization,
+        verbose_name=_("检查对象"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     source_rule_code = models.CharField(_("合规规则"), max_length=60, blank=True)
     source_period = models.CharField(_("检查期间"), max_length=20, blank=True)
     source_member = models.ForeignKey(
-        "members.Member", verbose_name=_("民主评议对象"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "members.Member",
+        verbose_name=_("民主评议对象"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     source_meeting = models.ForeignKey(
         "meetings.Meeting",
@@ -226,7 +269,12 @@ class Item(models.Model):
         related_name="item",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -285,7 +333,9 @@ class Item(models.Model):
 
 
 class Measure(models.Model):
-    item = models.ForeignKey(Item, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="measures")
+    item = models.ForeignKey(
+        Item, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="measures"
+    )
     seq = models.PositiveSmallIntegerField(_("序号"))
     text = models.TextField(_("整改措施"))
 
@@ -299,11 +349,18 @@ class Measure(models.Model):
 
 
 class ProgressUpdate(models.Model):
-    item = models.ForeignKey(Item, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="updates")
+    item = models.ForeignKey(
+        Item, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="updates"
+    )
     on = models.DateField(_("报送日期"), default=timezone.localdate)
     text = models.TextField(_("推进情况"))
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -346,12 +403,19 @@ class Evidence(models.Model):
 class ItemTransition(models.Model):
     """Append-only: each move of an item, who made it and why (the item's timeline)."""
 
-    item = models.ForeignKey(Item, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="transitions")
+    item = models.ForeignKey(
+        Item, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="transitions"
+    )
     action = models.CharField(_("操作"), max_length=30, choices=TransitionAction.choices)
     from_status = models.CharField(_("原状态"), max_length=20, choices=ItemStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=ItemStatus.choices)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     at = models.DateTimeField(_("时间"), default=timezone.now)
     reason = models.TextField(_("说明"), blank=True)

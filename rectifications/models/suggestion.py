@@ -55,12 +55,19 @@ class Suggestion(models.Model):
     recipient = models.ForeignKey(
         Organization, verbose_name=_("提交给"), on_delete=models.PROTECT, related_name="suggestions"
     )
-    kind = models.CharField(_("类型"), max_length=20, choices=SuggestionKind.choices, default=SuggestionKind.SUGGESTION)
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=SuggestionKind.choices, default=SuggestionKind.SUGGESTION
+    )
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
     anonymous = models.BooleanField(_("匿名"), default=False)
     author = models.ForeignKey(
-        "members.Member", verbose_name=_("提出人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
+        "members.Member",
+        verbose_name=_("提出人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suggestions",
     )
     submitted_on = models.DateField(_("提交日期"), default=timezone.localdate)
     receipt_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -73,7 +80,8 @@ class Suggestion(models.Model):
         ordering = ["-submitted_on", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(anonymous=False) | Q(author__isnull=True), name="suggestion_anonymous_has_no_author"
+                condition=Q(anonymous=False) | Q(author__isnull=True),
+                name="suggestion_anonymous_has_no_author",
             ),
             models.UniqueConstraint(
                 fields=["receipt_hash"], condition=~Q(receipt_hash=""), name="suggestion_receipt_unique"
@@ -85,10 +93,17 @@ class Suggestion(models.Model):
 
 
 class SuggestionReply(models.Model):
-    suggestion = models.ForeignKey(Suggestion, verbose_name=_("意见建议"), on_delete=models.CASCADE, related_name="replies")
+    suggestion = models.ForeignKey(
+        Suggestion, verbose_name=_("意见建议"), on_delete=models.CASCADE, related_name="replies"
+    )
     body = models.TextField(_("答复"))
     replied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("答复人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     replied_at = models.DateTimeField(_("答复时间"), default=timezone.now)
 
