@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEntry
 
 from . import services
+from .discovery import org_panels
 from .forms import (
     EndPostForm,
     MoveForm,
@@ -93,6 +94,7 @@ def detail(request, pk):
         "can_approve": scope.supervises_strictly(org),
         "history": AuditEntry.objects.for_object(org, CommitteePost.objects.filter(organization=org))[:20],
         "term_days_left": (org.term_end - today).days if org.term_end else None,
+        "panels": org_panels(request, org),
     }
     return render(request, "branches/detail.html", context)
 

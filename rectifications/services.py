@@ -114,6 +114,7 @@ def item_create(
     source_rule_code="",
     source_period="",
     source_member=None,
+    source_meeting=None,
     source_suggestion=None,
     check_permission=True,
 ):
@@ -156,6 +157,10 @@ def item_create(
             "issuer": issuer.name,
             "names": "、".join(m.name for m in outside),
         }
+    if source_meeting is not None and not source_meeting.organization.path.startswith(issuer.path):
+        errors["source_meeting"] = _("来源会议必须是%(issuer)s或其下级组织的会议。") % {"issuer": issuer.name}
+    if source_member is not None and not source_member.branch.path.startswith(issuer.path):
+        errors["source_member"] = _("民主评议对象必须是%(issuer)s范围内的党员。") % {"issuer": issuer.name}
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -174,6 +179,7 @@ def item_create(
             source_rule_code=source_rule_code or "",
             source_period=source_period or "",
             source_member=source_member,
+            source_meeting=source_meeting,
             source_suggestion=source_suggestion,
             created_by=user,
         )
