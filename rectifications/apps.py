@@ -24,5 +24,6 @@ class RectificationsConfig(AppConfig):
 
         # Item status moves are bulk updates with their own named entries (rectifications.item.*);
         # suggestions log their own entries so an anonymous one carries no actor.
-        for model in (Ledger, Item, Measure, ProgressUpdate, Evidence, SuggestionReply, RectificationRule):
+        for model in (Ledger, Item, Measure, ProgressUpdate, SuggestionReply, RectificationRule):
             register(model)
+        register(Evidence, exclude=("file",))  # the trail keeps its name and size
