@@ -174,7 +174,9 @@ def test_evidence_type_and_size_limits_name_the_file(cast, item, settings):
     big = SimpleUploadedFile("照片.jpg", b"0" * (10 * 1024 * 1024 + 1))
     with pytest.raises(ValidationError) as exc:
         services.item_progress_add(user=cast.secretary_a, item=item, text="x", files=[big])
-    assert "照片.jpg" in str(exc.value.message_dict["files"]) and "10 MB" in str(exc.value.message_dict["files"])
+    assert "照片.jpg" in str(exc.value.message_dict["files"]) and "10 MB" in str(
+        exc.value.message_dict["files"]
+    )
     many = [SimpleUploadedFile(f"{i}.pdf", b"%PDF") for i in range(6)]
     with pytest.raises(ValidationError, match="最多上传5个"):
         services.item_progress_add(user=cast.secretary_a, item=item, text="x", files=many)
