@@ -155,7 +155,11 @@ class MultipleFileField(forms.FileField):
 
 class ProgressForm(forms.Form):
     on = forms.DateField(label=_("报送日期"), widget=DATE)
-    text = forms.CharField(label=_("推进情况"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("推进情况"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写推进情况。")},
+    )
     files = MultipleFileField(
         label=_("佐证材料"),
         required=False,
@@ -175,7 +179,9 @@ class VerifyForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(label=_("退回理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("退回理由"), widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": _("请填写退回理由。")}
+    )
 
 
 class ComplianceItemForm(forms.Form):

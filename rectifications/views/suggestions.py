@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 
 def _with_facts(qs):
     return (
-        qs.select_related("recipient", "item")
+        qs.select_related("recipient", "author", "item")
         .annotate(
             reply_count=Count("replies", distinct=True),
             has_item=Exists(Item.objects.filter(source_suggestion=OuterRef("pk"))),
