@@ -7,7 +7,7 @@ through `rectifications.services`, which decide who may act (403 otherwise)."""
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -232,25 +232,30 @@ class ItemSerializer(serializers.ModelSerializer):
         )
 
     def get_fields(self):
-        fields = super().get_fields()
-        return scope_related_fields(
-            fields,
+        fields = scope_related_fields(
+            super().get_fields(),
             self.context,
             ledger=_visible_ledgers,
-            units=lambda user: _visible_orgs(user),
             lead_person=_visible_members,
-            responsible_people=_visible_members,
             source_member=_visible_members,
             source_meeting=_visible_meetings,
         )
+        request = self.context.get("request")
+        if request is not None:
+            # Many-valued ids resolve the same way, through the child relation.
+            fields["units"].child_relation.queryset = _visible_orgs(request.user)
+            fields["responsible_people"].child_relation.queryset = _visible_members(request.user)
+        return fields
 
     def get_measure_list(self, obj) -> list[str]:
         return [m.text for m in obj.measures.all()]
 
-    def get_unit_list(self, obj) -> list[_NamedSerializer]:
+    @extend_schema_field(_NamedSerializer(many=True))
+    def get_unit_list(self, obj):
         return [{"id": u.pk, "name": u.name} for u in obj.units.all()]
 
-    def get_people_list(self, obj) -> list[_NamedSerializer]:
+    @extend_schema_field(_NamedSerializer(many=True))
+    def get_people_list(self, obj):
         return [{"id": m.pk, "name": m.name} for m in obj.responsible_people.all()]
 
 

@@ -180,7 +180,9 @@ class VerifyForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        label=_("退回理由"), widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": _("请填写退回理由。")}
+        label=_("退回理由"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写退回理由。")},
     )
 
 
