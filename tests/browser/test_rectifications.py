@@ -1,0 +1,69 @@
+"""Real browser: the committee issues a ledger with an item for a branch; the branch secretary
+claims it, reports progress and asks for close-out; the committee verifies and the item shows
+已销号 (issue 6's acceptance path). The pages fit a phone."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from branches.models import Organization
+
+from .test_demo_logins import PASSWORD, assert_no_horizontal_overflow, find, submit_login
+from .test_member_development import set_value, submit
+
+pytestmark = pytest.mark.browser
+
+
+def test_committee_issues_secretary_works_committee_closes(browser, demo):
+    today = timezone.localdate()
+    root = Organization.objects.get(code="DEMO-JG")
+    branch = Organization.objects.get(code="DEMO-B1")
+
+    submit_login(browser, demo, "committee", PASSWORD)
+    browser.get(demo + "/rectifications/")
+    find(browser, "[data-testid=ledger-create]").click()
+    Select(browser.find_element(By.NAME, "issuer")).select_by_value(str(root.pk))
+    Select(browser.find_element(By.NAME, "source")).select_by_value("unannounced_visit")
+    find(browser, "input[name=title]").send_keys("明察暗访发现问题整改台账")
+    set_value(browser, "issued_on", today.isoformat())
+    set_value(browser, "deadline", (today + datetime.timedelta(days=60)).isoformat())
+    submit(browser, "save")
+    assert find(browser, "[data-testid=ledger-title]").text == "明察暗访发现问题整改台账"
+
+    find(browser, "[data-testid=item-create]").click()
+    find(browser, "input[name=category]").send_keys("作风建设")
+    find(browser, "textarea[name=problem]").send_keys("值班期间脱岗")
+    find(browser, "textarea[name=measures]").send_keys("完善值班制度\n每周抽查值班情况")
+    Select(browser.find_element(By.NAME, "units")).select_by_value(str(branch.pk))
+    submit(browser, "save")
+    row = find(browser, "[data-testid=item-row] a")
+    assert row.text == "值班期间脱岗"
+    item_url = row.get_attribute("href")
+
+    browser.delete_all_cookies()
+    submit_login(browser, demo, "secretary", PASSWORD)
+    browser.get(item_url)
+    assert find(browser, "[data-testid=item-status]").text == "待认领"
+    submit(browser, "claim")
+    assert find(browser, "[data-testid=item-status]").text == "已认领"
+    find(browser, "[data-testid=progress-form] textarea[name=text]").send_keys("已修订值班制度并公示")
+    submit(browser, "progress-submit")
+    assert find(browser, "[data-testid=item-status]").text == "整改中"
+    assert "已修订值班制度并公示" in find(browser, "[data-testid=timeline]").text
+    submit(browser, "request-closeout")
+    assert find(browser, "[data-testid=item-status]").text == "申请销号"
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=verify]")  # never their own
+    assert_no_horizontal_overflow(browser)
+
+    browser.delete_all_cookies()
+    browser.set_window_size(1366, 1000)
+    submit_login(browser, demo, "committee", PASSWORD)
+    browser.get(item_url)
+    submit(browser, "verify")
+    assert find(browser, "[data-testid=item-status]").text == "已销号"
+    timeline = find(browser, "[data-testid=timeline]").text
+    for step in ("下达", "认领", "报送推进情况", "申请销号", "验收销号"):
+        assert step in timeline
