@@ -125,7 +125,7 @@ class ItemFilterForm(forms.Form):
         label=_("状态"), required=False, choices=[("", _("全部状态")), *ItemStatus.choices]
     )
     overdue = forms.ChoiceField(
-        label=_("逾期"), required=False, choices=[("", _("全部")), ("1", _("仅逾期"))]
+        label=_("逾期"), required=False, choices=[("", _("逾期与否")), ("1", _("仅看逾期"))]
     )
     unit = forms.TypedChoiceField(label=_("责任单位"), required=False, coerce=int, empty_value=None)
     category = forms.ChoiceField(label=_("问题类别"), required=False)
