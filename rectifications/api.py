@@ -122,19 +122,32 @@ class LedgerViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.ledger_summaries(
-            Ledger.objects.visible_to(self.request.user), self.request.user
-        ).order_by("-issued_on", "-pk")
+        return (
+            Ledger.objects.visible_to(self.request.user)
+            .select_related("issuer")
+            .order_by("-issued_on", "-pk")
+        )
+
+    def paginate_queryset(self, queryset):
+        # Counts for the page's ledgers only, in one aggregate query.
+        page = super().paginate_queryset(queryset)
+        return selectors.with_counts(page, self.request.user) if page is not None else None
+
+    def retrieve(self, request, *args, **kwargs):
+        ledger = selectors.with_counts([self.get_object()], request.user)[0]
+        return Response(self.get_serializer(ledger).data)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
         ledger = call_service(services.ledger_create, user=self.request.user, **data)
-        serializer.instance = self.get_queryset().get(pk=ledger.pk)
+        serializer.instance = selectors.with_counts([ledger], self.request.user)[0]
 
     def perform_update(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "issuer"}
-        call_service(services.ledger_update, user=self.request.user, ledger=serializer.instance, **data)
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        ledger = call_service(
+            services.ledger_update, user=self.request.user, ledger=serializer.instance, **data
+        )
+        serializer.instance = selectors.with_counts([ledger], self.request.user)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,8 +192,8 @@ class ItemSerializer(serializers.ModelSerializer):
     )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    latest_update_on = serializers.DateField(read_only=True, allow_null=True)
-    latest_update_text = serializers.CharField(read_only=True, allow_null=True)
+    latest_update_on = serializers.DateField(source="latest_update.on", read_only=True, allow_null=True)
+    latest_update_text = serializers.CharField(source="latest_update.text", read_only=True, allow_null=True)
     resolution_level = serializers.ChoiceField(choices=ResolutionLevel.choices, required=False)
 
     class Meta:

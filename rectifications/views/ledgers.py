@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -56,8 +56,9 @@ def _issuers(user):
 def ledger_list(request):
     scope = scope_for(request.user)
     today = timezone.localdate()
-    qs = selectors.ledger_summaries(Ledger.objects.visible_to(request.user), request.user, today)
-    page = Paginator(qs.order_by("-issued_on", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    qs = Ledger.objects.visible_to(request.user).select_related("issuer").order_by("-issued_on", "-pk")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_counts(page.object_list, request.user, today)
     return render(
         request,
         "rectifications/ledger_list.html",
@@ -131,7 +132,7 @@ def _table_context(request, qs, *, forced_overdue=False):
         today=today,
         user=request.user,
     )
-    order = ("deadline", "pk") if forced_overdue else ("ledger__issued_on", "ledger_id", "seq")
+    order = ("deadline", "pk") if forced_overdue else ("ledger_id", "seq")
     page = Paginator(qs.for_table(today).order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     resolver = DueDayResolver(today)
     for item in page.object_list:
@@ -155,7 +156,7 @@ def ledger_detail(request, pk):
     context.update(
         ledger=ledger,
         can_issue=access.can_issue(request.user, ledger.issuer),
-        summary=selectors.ledger_summaries(Ledger.objects.filter(pk=ledger.pk), request.user).get(),
+        summary=selectors.with_counts([ledger], request.user)[0],
     )
     return render(request, "rectifications/ledger_detail.html", context)
 
@@ -181,15 +182,11 @@ def mine(request):
     scope = scope_for(request.user)
     condition = Q(pk__in=[])
     if scope.member_ids:
-        people = Item.responsible_people.through.objects.filter(
-            item_id=OuterRef("pk"), member_id__in=scope.member_ids
-        )
-        condition |= Q(lead_person_id__in=scope.member_ids) | Q(Exists(people))
+        people = Item.responsible_people.through.objects.filter(member_id__in=scope.member_ids)
+        condition |= Q(lead_person_id__in=scope.member_ids) | Q(pk__in=people.values("item_id"))
     if scope.officer_paths:
-        units = Item.units.through.objects.filter(item_id=OuterRef("pk")).filter(
-            scope._paths_q(scope.officer_paths, "organization__")
-        )
-        condition |= Q(Exists(units))
+        units = Item.units.through.objects.filter(scope._paths_q(scope.officer_paths, "organization__"))
+        condition |= Q(pk__in=units.values("item_id"))
     qs = Item.objects.visible_to(request.user).filter(condition)
     context = _table_context(request, qs)
     context.update(show_ledger=True, mine=True)
