@@ -12,6 +12,7 @@ Rows go in with bulk_create in batches (no audit signals: generated rows carry n
 import datetime
 from collections import defaultdict
 
+from django.db import connection
 from django.utils import timezone
 
 from branches.models import CommitteePost, Organization, OrgKind, PostRole
@@ -143,6 +144,7 @@ def generate(ctx):
                 pending = []
     if pending:
         _insert(pending, secretaries, rng, today, now, counts)
+    _analyze()
     overdue = Item.objects.filter(ledger__issuer__path__startswith=root.path).overdue(today).count()
     mix = ", ".join(f"{s.value} {counts[s]}" for s in ItemStatus)
     return (
@@ -244,6 +246,24 @@ def _insert(pending, secretaries, rng, today, now, counts):
     counts["measures"] += len(measures)
     counts["updates"] += len(updates)
     counts["transitions"] += len(transitions)
+
+
+def _analyze():
+    """Fresh statistics for the planner: right after a bulk load PostgreSQL still believes the
+    tables are empty and picks nested loops that take minutes (autovacuum gets there later)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (
+            Ledger,
+            Item,
+            Item.units.through,
+            Item.responsible_people.through,
+            Measure,
+            ProgressUpdate,
+            ItemTransition,
+        ):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def delete(ctx):
