@@ -5,6 +5,7 @@ Item moves lock the item row first (`select_for_update`): two officers pressing 
 verifier and a second request racing, must see one consistent status — the second one fails with a
 clear message instead of overwriting the first."""
 
+import datetime
 import os
 import re
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import anonymously
+from audit.models import AuditEntry
 from audit.services import log_action
 from branches.models import Organization, OrgKind
 
@@ -480,7 +482,11 @@ def suggestion_submit(*, user, recipient, subject, body, kind="suggestion", anon
     if anonymous:
         with anonymously(), transaction.atomic():
             suggestion.save()
-            log_action("rectifications.suggestion.submitted", suggestion, data={"anonymous": True})
+            entry = log_action("rectifications.suggestion.submitted", suggestion, data={"anonymous": True})
+            # The day only, like the row: a to-the-second time could be matched against the
+            # author's session (its expiry moves with every request they make).
+            day = timezone.make_aware(datetime.datetime.combine(suggestion.submitted_on, datetime.time()))
+            AuditEntry.objects.filter(pk=entry.pk).update(at=day)
     else:
         with transaction.atomic():
             suggestion.save()

@@ -62,6 +62,7 @@ def test_anonymous_suggestion_leaves_no_trace_of_its_author(cast, client_for):
         assert not any(n in text for n in needles), entry
     submitted = AuditEntry.objects.get(action="rectifications.suggestion.submitted")
     assert submitted.actor is None and submitted.actor_repr == ""
+    assert submitted.at.astimezone(datetime.timezone(datetime.timedelta(hours=8))).time() == datetime.time(0)
     # Nothing in the session ties the code to the login either.
     from django.contrib.sessions.models import Session
 
