@@ -71,7 +71,8 @@ def seed(ctx):
             measures=measures,
             units=[branch],
             lead_person=lead,
-            responsible_people=[lead],
+            # The demo member shares the 谈心谈话 item: their 我的整改事项 is not empty.
+            responsible_people=[lead, member_user.member] if category == "作风建设" else [lead],
             deadline=today + datetime.timedelta(days=days),
         )
         if state == "open":
