@@ -16,6 +16,8 @@ from rest_framework.response import Response
 
 from branches.api import call_service, scope_related_fields
 from branches.models import Organization
+from meetings.models import Meeting
+from members.models import Member
 
 from . import access, selectors, services
 from .models import (
@@ -36,8 +38,6 @@ def _visible_orgs(user):
 
 
 def _visible_members(user):
-    from members.models import Member
-
     return Member.objects.visible_to(user)
 
 
@@ -50,8 +50,6 @@ def _visible_items(user):
 
 
 def _visible_meetings(user):
-    from meetings.models import Meeting
-
     return Meeting.objects.visible_to(user)
 
 
@@ -171,21 +169,21 @@ class ItemSerializer(serializers.ModelSerializer):
     )
     unit_list = serializers.SerializerMethodField()
     lead_person = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.none(),
+        queryset=Member.objects.none(),
         required=False,
         allow_null=True,
         help_text=_("总负责人（党员 id）"),
     )
     lead_person_name = serializers.CharField(source="lead_person.name", read_only=True, allow_null=True)
     responsible_people = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.none(), many=True, required=False, help_text=_("责任人（党员 id）")
+        queryset=Member.objects.none(), many=True, required=False, help_text=_("责任人（党员 id）")
     )
     people_list = serializers.SerializerMethodField()
     source_meeting = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.none(), required=False, allow_null=True, help_text=_("来源会议 id")
+        queryset=Meeting.objects.none(), required=False, allow_null=True, help_text=_("来源会议 id")
     )
     source_member = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.none(),
+        queryset=Member.objects.none(),
         required=False,
         allow_null=True,
         help_text=_("民主评议对象（党员 id）"),

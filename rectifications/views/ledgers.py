@@ -185,8 +185,10 @@ def mine(request):
         people = Item.responsible_people.through.objects.filter(member_id__in=scope.member_ids)
         condition |= Q(lead_person_id__in=scope.member_ids) | Q(pk__in=people.values("item_id"))
     if scope.officer_paths:
-        units = Item.units.through.objects.filter(scope._paths_q(scope.officer_paths, "organization__"))
-        condition |= Q(pk__in=units.values("item_id"))
+        runs = Q(pk__in=[])
+        for path in scope.officer_paths:
+            runs |= Q(organization__path__startswith=path)
+        condition |= Q(pk__in=Item.units.through.objects.filter(runs).values("item_id"))
     qs = Item.objects.visible_to(request.user).filter(condition)
     context = _table_context(request, qs)
     context.update(show_ledger=True, mine=True)
