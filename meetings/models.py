@@ -222,6 +222,15 @@ class Meeting(models.Model):
     def is_locked(self):
         return self.minutes_state in LOCKED_STATES
 
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def day(self):
+        return self.held_on or self.planned_on
+
 
 class AttendanceStatus(models.TextChoices):
     PRESENT = "present", _("出席")
@@ -296,6 +305,18 @@ class Resolution(models.Model):
         return self.text[:60]
 
 
+class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Items of the meetings the user may see, and their own wherever they are."""
+        from branches.scoping import scope_for
+
+        scope = scope_for(user)
+        return self.filter(scope.visible_q("meeting__organization__") | Q(owner_id__in=scope.member_ids))
+
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+
 class ActionItem(models.Model):
     """A follow-up decided at a meeting; shown on the owner's page until done."""
 
@@ -309,6 +330,8 @@ class ActionItem(models.Model):
     due_on = models.DateField(_("完成期限"), null=True, blank=True)
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     done_note = models.CharField(_("完成情况"), max_length=300, blank=True)
+
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("待办事项")
