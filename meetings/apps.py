@@ -14,6 +14,8 @@ class MeetingsConfig(AppConfig):
         from . import timeline
         from .models import ActionItem, Amendment, Attachment, Attendance, Meeting, Resolution, Talk
 
-        for model in (Meeting, Attendance, Resolution, ActionItem, Attachment, Amendment, Talk):
+        for model in (Meeting, Attendance, Resolution, ActionItem, Amendment, Talk):
             register(model)
+        # The stored path is not JSON; the trail keeps the original name and size.
+        register(Attachment, exclude=("file",))
         timeline.connect()

@@ -218,14 +218,14 @@ class Meeting(models.Model):
         day = self.held_on or self.planned_on
         return f"{self.get_kind_display()} {day or ''} {self.topic}".strip()
 
-    @property
-    def is_locked(self):
-        return self.minutes_state in LOCKED_STATES
-
     def get_absolute_url(self):
         from django.urls import reverse
 
         return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def is_locked(self):
+        return self.minutes_state in LOCKED_STATES
 
     @property
     def day(self):

@@ -54,11 +54,8 @@ def compute(kind, rows):
     """The quorum of a meeting of `kind` from its attendance rows (Row or Attendance objects)."""
     counted = [r for r in rows if r.expected and not r.quorum_excluded]
     present = sum(1 for r in counted if r.status in ATTENDED_STATUSES)
-    if kind == MeetingKind.COMMITTEE_MEETING:
-        # Every committee member votes in the 支委会 (条例§12).
-        voting = counted
-    else:
-        voting = [r for r in counted if r.has_vote]
+    # Every committee member votes in the 支委会 (条例§12).
+    voting = counted if kind == MeetingKind.COMMITTEE_MEETING else [r for r in counted if r.has_vote]
     voting_expected = len(voting)
     voting_present = sum(1 for r in voting if r.status in ATTENDED_STATUSES)
     needed = more_than_half(voting_expected)

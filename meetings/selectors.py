@@ -63,12 +63,16 @@ def expected_attendees(meeting, on=None):
     ]
 
 
-def meeting_list(qs, *, kind="", status="", minutes_state="", date_from=None, date_to=None, q="", within=None):
+def meeting_list(
+    qs, *, kind="", status="", minutes_state="", date_from=None, date_to=None, q="", within=None
+):
     """The meeting list's filters; a meeting's day is when it was held, else when it is planned."""
     if within is not None:
         qs = qs.filter(organization__path__startswith=within.path)
     if kind:
-        qs = qs.filter(Q(kind=kind) | Q(also_themed_day=True) if kind == MeetingKind.THEMED_DAY else Q(kind=kind))
+        qs = qs.filter(
+            Q(kind=kind) | Q(also_themed_day=True) if kind == MeetingKind.THEMED_DAY else Q(kind=kind)
+        )
     if status:
         qs = qs.filter(status=status)
     if minutes_state:
@@ -98,9 +102,7 @@ def calendar_weeks(qs, year, month):
     held, or the day it is planned for. One query."""
     start, end = month_bounds(year, month)
     meetings = (
-        qs.filter(
-            Q(held_on__range=(start, end)) | Q(held_on__isnull=True, planned_on__range=(start, end))
-        )
+        qs.filter(Q(held_on__range=(start, end)) | Q(held_on__isnull=True, planned_on__range=(start, end)))
         .select_related("organization", "party_group")
         .order_by("starts_at", "pk")
     )

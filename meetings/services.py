@@ -196,9 +196,7 @@ def meeting_record(*, user, meeting=None, organization=None, kind=None, **fields
                 meeting.kind = kind
         _require_edit(user, meeting.organization)
         if meeting.is_locked:
-            raise ValidationError(
-                {"minutes": _("会议记录已签字锁定，修改须以“更正”方式提出并说明原因。")}
-            )
+            raise ValidationError({"minutes": _("会议记录已签字锁定，修改须以“更正”方式提出并说明原因。")})
         if meeting.status == MeetingStatus.CANCELLED:
             raise ValidationError({"status": _("会议已取消。")})
         if meeting.minutes_state == MinutesState.RECORDER_SIGNED:
@@ -396,9 +394,8 @@ def attendance_adjust(*, user, meeting, member, add, reason):
         if add:
             if line is not None and line.expected:
                 raise ValidationError({"member": _("此人已在应到名单中。")})
-            has_vote = (
-                meeting.kind == MeetingKind.COMMITTEE_MEETING
-                or (member.branch_id == meeting.organization_id and _voting_on(member, meeting.held_on))
+            has_vote = meeting.kind == MeetingKind.COMMITTEE_MEETING or (
+                member.branch_id == meeting.organization_id and _voting_on(member, meeting.held_on)
             )
             if line is None:
                 line = Attendance(meeting=meeting, member=member)
@@ -727,8 +724,10 @@ def may_complete(user, item):
 def action_item_done(*, user, item, note=""):
     """Mark an action item done (its owner, or a branch officer)."""
     with transaction.atomic():
-        item = ActionItem.objects.select_for_update(of=("self",)).select_related("owner", "meeting__organization").get(
-            pk=item.pk
+        item = (
+            ActionItem.objects.select_for_update(of=("self",))
+            .select_related("owner", "meeting__organization")
+            .get(pk=item.pk)
         )
         if not may_complete(user, item):
             raise PermissionDenied

@@ -47,7 +47,11 @@ def record(cast, recorder, kind=MeetingKind.COMMITTEE_MEETING, *, held_on=TODAY,
 def mark(meeting, user, statuses):
     """statuses: {member: status}; everyone else absent."""
     rows = [
-        {"member": a.member_id, "status": statuses.get(a.member_id, AttendanceStatus.ABSENT), "reason": "出差"}
+        {
+            "member": a.member_id,
+            "status": statuses.get(a.member_id, AttendanceStatus.ABSENT),
+            "reason": "出差",
+        }
         for a in meeting.attendance.filter(expected=True)
     ]
     return services.attendance_save(user=user, meeting=meeting, rows=rows)

@@ -16,12 +16,15 @@ from tests.conftest import make_member
 
 from .conftest import TODAY, all_present, mark, record
 
-P, A, L, LATE = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.LEAVE, AttendanceStatus.LATE
-
-
-@pytest.mark.parametrize(
-    ("base", "needed"), [(1, 1), (2, 2), (3, 2), (4, 3), (10, 6), (11, 6), (0, 1)]
+P, A, L, LATE = (
+    AttendanceStatus.PRESENT,
+    AttendanceStatus.ABSENT,
+    AttendanceStatus.LEAVE,
+    AttendanceStatus.LATE,
 )
+
+
+@pytest.mark.parametrize(("base", "needed"), [(1, 1), (2, 2), (3, 2), (4, 3), (10, 6), (11, 6), (0, 1)])
 def test_more_than_half(base, needed):
     assert more_than_half(base) == needed
 
@@ -68,7 +71,9 @@ def test_empty_list_is_never_a_quorum():
     assert compute(MeetingKind.GENERAL_MEETING, []).is_quorate is False
 
 
-@pytest.mark.parametrize(("ayes", "base", "passes"), [(3, 5, True), (2, 4, False), (3, 4, True), (0, 0, False)])
+@pytest.mark.parametrize(
+    ("ayes", "base", "passes"), [(3, 5, True), (2, 4, False), (3, 4, True), (0, 0, False)]
+)
 def test_resolution_passes_when_ayes_exceed_half_of_the_base(ayes, base, passes):
     assert resolution_passes(ayes, base) is passes
 
@@ -116,7 +121,9 @@ def test_two_of_three_voting_present_is_a_quorum_and_non_voters_do_not_help(cast
 def test_vote_passes_against_those_who_should_attend_not_those_present(cast, general):
     ids = {a.member.name: a.member_id for a in general.attendance.select_related("member")}
     mark(general, cast.secretary_a, {ids["甲书记"]: P, ids["甲党员"]: P})
-    resolution = services.resolution_add(user=cast.secretary_a, meeting=general, text="同意接收张三为预备党员")
+    resolution = services.resolution_add(
+        user=cast.secretary_a, meeting=general, text="同意接收张三为预备党员"
+    )
     # 2 ayes of 2 present, base 3: passes (2 > 1.5).
     voted = services.resolution_vote(
         user=cast.secretary_a, resolution=resolution, votes_for=2, votes_against=0, votes_abstain=0
@@ -205,7 +212,9 @@ def test_the_secretary_adds_and_removes_people_with_a_reason(cast, general):
     with pytest.raises(ValidationError) as exc:
         services.attendance_adjust(user=cast.secretary_a, meeting=general, member=guest, add=True, reason=" ")
     assert "reason" in exc.value.message_dict
-    services.attendance_adjust(user=cast.secretary_a, meeting=general, member=guest, add=True, reason="新转入")
+    services.attendance_adjust(
+        user=cast.secretary_a, meeting=general, member=guest, add=True, reason="新转入"
+    )
     general.refresh_from_db()
     assert general.voting_expected == 4
     services.attendance_adjust(
@@ -220,7 +229,9 @@ def test_the_secretary_adds_and_removes_people_with_a_reason(cast, general):
 def test_leave_needs_a_reason_and_unknown_people_are_refused(cast, general):
     with pytest.raises(ValidationError) as exc:
         services.attendance_save(
-            user=cast.secretary_a, meeting=general, rows=[{"member": cast.mem_a.pk, "status": L, "reason": ""}]
+            user=cast.secretary_a,
+            meeting=general,
+            rows=[{"member": cast.mem_a.pk, "status": L, "reason": ""}],
         )
     assert "请假须填写原因" in str(exc.value.message_dict["attendance"])
     with pytest.raises(ValidationError):
