@@ -11,6 +11,7 @@ is an `Amendment` with a reason; the original text and every amendment stay visi
 """
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -407,6 +408,13 @@ class Amendment(models.Model):
 
     def __str__(self):
         return f"{self.meeting} · {self.field}"
+
+    @property
+    def field_label(self):
+        try:
+            return Meeting._meta.get_field(self.field).verbose_name
+        except FieldDoesNotExist:
+            return self.field
 
 
 class TalkPairType(models.TextChoices):
