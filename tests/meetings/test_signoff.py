@@ -341,3 +341,34 @@ def test_talk_needs_two_people_of_the_branch_and_a_matching_pair_type(cast, reco
             participants=[cast.sec_a, cast.mem_a],
             topic="谈心",
         )
+
+
+@pytest.mark.parametrize(
+    ("utc", "allowed"),
+    [
+        (datetime.datetime(2026, 9, 30, 15, 59, tzinfo=datetime.UTC), False),  # 23:59 on 30 Sep in Shanghai
+        (datetime.datetime(2026, 9, 30, 16, 0, tzinfo=datetime.UTC), True),  # 00:00 on 1 Oct in Shanghai
+    ],
+)
+def test_a_meeting_held_today_is_judged_by_the_shanghai_date(cast, recorder, utc, allowed):
+    import time_machine
+
+    with time_machine.travel(utc, tick=False):
+        if allowed:
+            meeting = record(cast, recorder, held_on=datetime.date(2026, 10, 1))
+            assert meeting.held_on == datetime.date(2026, 10, 1)
+        else:
+            with pytest.raises(ValidationError) as exc:
+                record(cast, recorder, held_on=datetime.date(2026, 10, 1))
+            assert "held_on" in exc.value.message_dict
+
+
+def test_signing_at_the_end_of_a_quarter_locks_with_that_moment(cast, recorder):
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 9, 30, 15, 59, 59, tzinfo=datetime.UTC), tick=False):
+        meeting = record(cast, recorder, held_on=datetime.date(2026, 9, 30))
+        all_present(meeting, cast.secretary_a)
+        sign_both(cast, recorder, meeting)
+    meeting.refresh_from_db()
+    assert meeting.locked_at == datetime.datetime(2026, 9, 30, 15, 59, 59, tzinfo=datetime.UTC)
