@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -87,7 +88,7 @@ def meeting_list(request):
     if form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if k != "within" and v}
     qs = selectors.meeting_list(Meeting.objects.visible_to(request.user), within=within, **filters)
-    qs = selectors.with_list_facts(qs).order_by("-held_on", "-planned_on", "-pk")
+    qs = selectors.with_list_facts(qs).order_by(Coalesce("held_on", "planned_on").desc(), "-pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     branches = list(branches_for(request.user)[:2])
     return render(
@@ -366,6 +367,9 @@ def print_minutes(request, pk):
             "resolutions": list(meeting.resolutions.all()),
             "action_items": list(meeting.action_items.select_related("owner")),
             "amendments": list(meeting.amendments.select_related("author")),
+            "recorder_on_behalf": bool(meeting.recorder_signed_by_id)
+            and meeting.recorder is not None
+            and meeting.recorder.user_id != meeting.recorder_signed_by_id,
             "signers": {
                 "recorder": meeting.recorder_signed_by,
                 "secretary": meeting.secretary_signed_by,
