@@ -193,7 +193,7 @@ def record(request, pk=None):
         if meeting.is_locked:
             messages.info(request, _("会议记录已签字锁定，修改请使用“更正”。"))
             return redirect("meetings:detail", pk=meeting.pk)
-    initial = {}
+    initial = {"held_on": timezone.localdate()} if meeting is None else {}
     if meeting is not None and meeting.held_on is None and meeting.planned_on:
         initial["held_on"] = min(meeting.planned_on, timezone.localdate())
     form = RecordForm(request.POST or None, instance=meeting, user=request.user, initial=initial)
@@ -657,7 +657,9 @@ def talk_create(request):
     if request.GET.get("branch") or request.POST.get("organization"):
         raw = request.POST.get("organization") or request.GET.get("branch")
         branch = get_object_or_404(branches_for(request.user), pk=raw) if str(raw).isdigit() else None
-    form = TalkForm(request.POST or None, user=request.user, branch=branch)
+    form = TalkForm(
+        request.POST or None, user=request.user, branch=branch, initial={"held_on": timezone.localdate()}
+    )
     if not form.fields["organization"].queryset.exists():
         raise PermissionDenied
     if request.method == "POST" and form.is_valid():
