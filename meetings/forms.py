@@ -70,21 +70,27 @@ class MeetingListFilterForm(forms.Form):
 class _MeetingForm(forms.ModelForm):
     organization = forms.ModelChoiceField(label=_("党支部"), queryset=Organization.objects.none())
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, branch=None, **kwargs):
+        """`branch`: the branch chosen so far (a committee's staff pick one first: the people and
+        party groups offered are that branch's, never a whole subtree's)."""
         super().__init__(*args, **kwargs)
-        branches = branches_for(user)
         if self.instance.pk:
             self.fields.pop("organization")
             branch = self.instance.organization
         else:
-            self.fields["organization"].queryset = branches
-            if branches.count() == 1:
-                self.fields["organization"].initial = branches.first().pk
-            branch = branches.first() if branches.count() == 1 else None
-        if "party_group" in self.fields:
-            groups = Organization.objects.filter(scope_for(user).editable_q(), kind=OrgKind.PARTY_GROUP)
+            branches = list(branches_for(user)[:2])
+            self.fields["organization"].queryset = branches_for(user)
+            if branch is None and len(branches) == 1:
+                branch = branches[0]
             if branch is not None:
-                groups = groups.filter(path__startswith=branch.path)
+                self.fields["organization"].initial = branch.pk
+            # Choosing another branch reloads the form with that branch's people and groups.
+            self.fields["organization"].widget.attrs["onchange"] = "location.search='?branch='+this.value"
+        self.branch = branch
+        if "party_group" in self.fields:
+            groups = Organization.objects.none()
+            if branch is not None:
+                groups = Organization.objects.filter(path__startswith=branch.path, kind=OrgKind.PARTY_GROUP)
             self.fields["party_group"].queryset = groups.order_by("path")
             self.fields["party_group"].required = False
         _bootstrap(self)
@@ -148,10 +154,9 @@ class RecordForm(_MeetingForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["kind"].choices = MeetingKind.choices
-        branch = self.instance.organization if self.instance.pk else None
-        people = Member.objects.visible_to(user).filter(status__in=ACTIVE_STATUSES)
-        if branch is not None:
-            people = people.filter(branch=branch)
+        people = Member.objects.none()
+        if self.branch is not None:
+            people = Member.objects.visible_to(user).filter(status__in=ACTIVE_STATUSES, branch=self.branch)
         people = people.order_by("name", "pk")
         for name in ("host", "recorder", "lecturer"):
             self.fields[name].queryset = people

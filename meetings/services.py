@@ -519,7 +519,7 @@ def may_sign_as_secretary(user, meeting):
     return user.pk in [uid for role, uid in posts if role == PostRole.DEPUTY_SECRETARY]
 
 
-def _sign_problems(meeting):
+def sign_problems(meeting):
     errors = {}
     if meeting.status != MeetingStatus.HELD:
         _add(errors, "status", _("会议尚未召开，不能签字。"))
@@ -551,7 +551,7 @@ def meeting_sign(*, user, meeting, role):
     with transaction.atomic():
         meeting = _lock(meeting)
         now = timezone.now()
-        errors = _sign_problems(meeting)
+        errors = sign_problems(meeting)
         if role == "recorder":
             if not may_sign_as_recorder(user, meeting):
                 raise PermissionDenied

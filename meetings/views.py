@@ -105,6 +105,15 @@ def meeting_list(request):
     )
 
 
+def _chosen_branch(request):
+    """The branch picked on a new plan/record form (`?branch=` or the posted organisation), among
+    those the user may write to; anything else is ignored (the form then asks for a branch)."""
+    raw = request.POST.get("organization") or request.GET.get("branch")
+    if not raw or not str(raw).isdigit():
+        return None
+    return branches_for(request.user).filter(pk=int(raw)).first()
+
+
 def _parse_month(raw, today):
     try:
         year, month = (int(x) for x in raw.split("-"))
@@ -149,7 +158,8 @@ def plan(request, pk=None):
     initial = {}
     if meeting is None and request.GET.get("date"):
         initial["planned_on"] = request.GET["date"]
-    form = PlanForm(request.POST or None, instance=meeting, user=request.user, initial=initial)
+    branch = _chosen_branch(request) if meeting is None else None
+    form = PlanForm(request.POST or None, instance=meeting, user=request.user, branch=branch, initial=initial)
     if meeting is None and not form.fields["organization"].queryset.exists():
         raise PermissionDenied
     if request.method == "POST" and form.is_valid():
@@ -196,7 +206,10 @@ def record(request, pk=None):
     initial = {"held_on": timezone.localdate()} if meeting is None else {}
     if meeting is not None and meeting.held_on is None and meeting.planned_on:
         initial["held_on"] = min(meeting.planned_on, timezone.localdate())
-    form = RecordForm(request.POST or None, instance=meeting, user=request.user, initial=initial)
+    branch = _chosen_branch(request) if meeting is None else None
+    form = RecordForm(
+        request.POST or None, instance=meeting, user=request.user, branch=branch, initial=initial
+    )
     if meeting is None and not form.fields["organization"].queryset.exists():
         raise PermissionDenied
     lines = _attendance_rows(meeting, request.POST if request.method == "POST" else None) if meeting else []
@@ -347,7 +360,7 @@ def detail(request, pk):
         "review_form": ReviewForm(),
         "amend_form": AmendForm(),
         "cancel_form": CancelForm(),
-        "problems": services._sign_problems(meeting) if draft else {},
+        "problems": services.sign_problems(meeting) if draft else {},
     }
     return render(request, "meetings/detail.html", context)
 

@@ -426,3 +426,18 @@ def test_detail_query_count_does_not_grow_with_attendance(
     )
     assert meeting.attendance.count() > 50
     assert _count(client, reverse("meetings:detail", args=[meeting.pk]), django_assert_max_num_queries) == one
+
+
+def test_a_committee_picks_the_branch_first_and_is_offered_only_its_people(cast, recorder, client_for):
+    client = client_for(cast.committee)
+    body = client.get(reverse("meetings:record_new")).content.decode()
+    assert "甲党员" not in body and "乙书记" not in body
+    body = client.get(reverse("meetings:record_new"), {"branch": cast.a.pk}).content.decode()
+    assert "甲党员" in body and "乙书记" not in body and "甲第一党小组" in body
+    body = client.get(reverse("meetings:record_new"), {"branch": cast.d.pk}).content.decode()
+    assert "丁党员" not in body  # a foreign branch is ignored
+    response = client.post(
+        reverse("meetings:plan"),
+        {"organization": cast.b.pk, "kind": "study", "topic": "乙集中学习", "planned_on": "2026-09-20"},
+    )
+    assert response.status_code == 302 and Meeting.objects.get(topic="乙集中学习").organization == cast.b
