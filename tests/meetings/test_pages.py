@@ -441,3 +441,22 @@ def test_a_committee_picks_the_branch_first_and_is_offered_only_its_people(cast,
         {"organization": cast.b.pk, "kind": "study", "topic": "乙集中学习", "planned_on": "2026-09-20"},
     )
     assert response.status_code == 302 and Meeting.objects.get(topic="乙集中学习").organization == cast.b
+
+
+def test_attachments_are_served_only_to_those_who_see_the_meeting(cast, held, client_for, media_root):
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    client = client_for(cast.secretary_a)
+    client.post(
+        reverse("meetings:attachment_upload", args=[held.pk]),
+        {"kind": "sign_in", "file": SimpleUploadedFile("签到表.png", png)},
+    )
+    attachment = held.attachments.get()
+    assert "签到表.png" in client.get(reverse("meetings:detail", args=[held.pk])).content.decode()
+    response = client_for(cast.member_a).get(reverse("meetings:attachment_file", args=[attachment.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == png
+    assert (
+        client_for(cast.secretary_b)
+        .get(reverse("meetings:attachment_file", args=[attachment.pk]))
+        .status_code
+        == 404
+    )
