@@ -84,6 +84,10 @@ class _MeetingForm(forms.ModelForm):
                 branch = branches[0]
             if branch is not None:
                 self.fields["organization"].initial = branch.pk
+            else:
+                self.fields["organization"].help_text = _(
+                    "先选择党支部，再从该支部的党员中选择主持人、记录人。"
+                )
             # Choosing another branch reloads the form with that branch's people and groups.
             self.fields["organization"].widget.attrs["onchange"] = "location.search='?branch='+this.value"
         self.branch = branch
