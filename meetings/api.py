@@ -217,6 +217,15 @@ class AttendanceBulkSerializer(serializers.Serializer):
     rows = AttendanceRowSerializer(many=True)
 
 
+class AdjustSerializer(serializers.Serializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects.none())
+    add = serializers.BooleanField(help_text=_("true 加入应到名单，false 移出"))
+    reason = serializers.CharField(max_length=200)
+
+    def get_fields(self):
+        return scope_related_fields(super().get_fields(), self.context, member=_members)
+
+
 class SignSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=[("recorder", _("记录人")), ("secretary", _("书记/主持人"))])
 
@@ -346,6 +355,16 @@ class MeetingViewSet(
         call_service(
             services.attendance_save, user=request.user, meeting=meeting, rows=body.validated_data["rows"]
         )
+        return self._respond(meeting)
+
+    @extend_schema(request=AdjustSerializer, responses=MeetingDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="attendance-adjust")
+    def attendance_adjust(self, request, pk=None):
+        """Add someone to, or take someone off, the expected list — with a reason."""
+        meeting = self.get_object()
+        body = AdjustSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        call_service(services.attendance_adjust, user=request.user, meeting=meeting, **body.validated_data)
         return self._respond(meeting)
 
     @extend_schema(request=SignSerializer, responses=MeetingDetailSerializer)

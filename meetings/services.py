@@ -387,7 +387,7 @@ def attendance_adjust(*, user, meeting, member, add, reason):
         errors = {}
         if not reason:
             _add(errors, "reason", _("增减应到人员须填写原因。"))
-        if member is None:
+        if member is None or not Member.objects.visible_to(user).filter(pk=member.pk).exists():
             _add(errors, "member", _("请选择人员。"))
         _raise(errors)
         line = meeting.attendance.filter(member=member).first()

@@ -296,3 +296,18 @@ def test_lock_state_is_visible_to_compliance_readers(cast, recorder, held):
     counted = Meeting.objects.locked().held_between(datetime.date(2026, 9, 1), datetime.date(2026, 9, 30))
     assert list(counted.counting_as(MeetingKind.COMMITTEE_MEETING)) == [held]
     assert held.__class__.objects.get(pk=held.pk).minutes_state == MinutesState.LOCKED
+
+
+def test_adjust_the_expected_list_through_the_api(cast, held, api_for):
+    from tests.conftest import make_member
+
+    guest = make_member(cast.a, "甲列席")
+    api = api_for(cast.secretary_a)
+    url = f"/api/v1/meetings/{held.pk}/attendance-adjust/"
+    response = api.post(url, {"member": guest.pk, "add": True, "reason": ""}, format="json")
+    assert response.status_code == 400 and "reason" in response.json()
+    response = api.post(url, {"member": cast.sec_b.pk, "add": True, "reason": "列席"}, format="json")
+    assert response.status_code == 400 and "member" in response.json()
+    response = api.post(url, {"member": guest.pk, "add": True, "reason": "列席"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["expected_count"] == 3 and response.json()["is_quorate"] is True
