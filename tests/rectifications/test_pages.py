@@ -296,3 +296,25 @@ def test_suggestion_list_query_count_is_the_same_for_1_and_50(cast, client_for):
     for user in (cast.secretary_a, cast.committee, cast.member_a):
         counts = _counts(client_for(user), reverse("rectifications:suggestions"), fill)
         assert counts[0] == counts[1], counts
+
+
+def test_item_links_to_its_source_meeting(cast, client_for, make_item):
+    from django.core.exceptions import ValidationError
+
+    from meetings.models import Meeting
+
+    own = services.ledger_create(
+        user=cast.secretary_a,
+        issuer=cast.a,
+        source="life_review",
+        title="组织生活会检视问题清单",
+        deadline=datetime.date(2030, 1, 1),
+    )
+    meeting = Meeting.objects.create(organization=cast.a, kind="org_life", topic="年度组织生活会")
+    item = make_item(own, cast.a, source_meeting=meeting, deadline=datetime.date(2029, 1, 1))
+    body = client_for(cast.secretary_a).get(reverse("rectifications:item", args=[item.pk])).content.decode()
+    assert reverse("meetings:detail", args=[meeting.pk]) in body and "年度组织生活会" in body
+    foreign = Meeting.objects.create(organization=cast.b, kind="org_life", topic="乙支部的会")
+    with pytest.raises(ValidationError) as exc:
+        make_item(own, cast.a, source_meeting=foreign, deadline=datetime.date(2029, 1, 1))
+    assert "source_meeting" in exc.value.message_dict
