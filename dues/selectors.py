@@ -237,7 +237,8 @@ def arrears_in_subtree(path, today=None, *, min_months=1, lapse_only=False, limi
 
 
 def arrears_buckets_by_node(org, length, today=None):
-    """{node path: {"1-2": n, "3-5": n, "6+": n, "lapse": n, "owed": amount}} for the members of
+    """{node path: {"b12": n, "b35": n, "b6": n, "lapse": n, "owed": amount}} (buckets 1–2, 3–5 and
+    ≥ 6 months, the 自行脱党 review count, the amount owed) for the members of
     `org`'s subtree, grouped by the first `length` characters of their branch's path."""
     lapse = DuesPolicy.for_org(None, today).lapse_months
     member_sql = f"SELECT mm.id FROM {_t(Member)} mm JOIN {_t(Organization)} oo ON oo.id = mm.branch_id WHERE oo.path LIKE %s"
@@ -254,7 +255,7 @@ GROUP BY SUBSTR(o.path, 1, %s)"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, length, lapse, length])
         return {
-            node: {"1-2": a or 0, "3-5": b or 0, "6+": c or 0, "lapse": d or 0, "owed": _dec(owed)}
+            node: {"b12": a or 0, "b35": b or 0, "b6": c or 0, "lapse": d or 0, "owed": _dec(owed)}
             for node, a, b, c, d, owed in cursor.fetchall()
         }
 
@@ -458,7 +459,7 @@ def rollup(org, start_period, end_period, today=None):
                 "remitted": _dec(rem.get("v")),
                 "confirmed": _dec(rem.get("confirmed")),
                 "outstanding": collected - _dec(rem.get("v")),
-                "arrears": buckets.get(key, {"1-2": 0, "3-5": 0, "6+": 0, "lapse": 0, "owed": ZERO}),
+                "arrears": buckets.get(key, {"b12": 0, "b35": 0, "b6": 0, "lapse": 0, "owed": ZERO}),
             }
         )
     return rows

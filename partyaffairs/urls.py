@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("branches.api_urls")),
     path("", include("exports.api_urls")),
     path("", include("members.api_urls")),
+    path("", include("dues.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("orgs/", include("branches.urls")),
     path("members/", include("members.urls")),
+    path("dues/", include("dues.urls")),
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

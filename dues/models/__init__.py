@@ -1,3 +1,4 @@
+from .imports import BaseImport
 from .ledger import (
     AdjustmentStatus,
     BaseStatus,
@@ -25,6 +26,7 @@ from .rules import FEN, BracketCategory, BranchDuesSetting, Calculation, DuesBra
 __all__ = [
     "FEN",
     "AdjustmentStatus",
+    "BaseImport",
     "BaseStatus",
     "BracketCategory",
     "BranchDuesSetting",

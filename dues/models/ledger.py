@@ -408,6 +408,16 @@ class DuesPayment(models.Model):
     def is_reversal(self):
         return self.reverses_id is not None
 
+    @property
+    def months_label(self):
+        """The months this payment went to (from prefetched allocations)."""
+        months = sorted({a.period for a in self.allocations.all()})
+        if not months:
+            return ""
+        if len(months) > 2 and months[-1] - months[0] == len(months) - 1:
+            return f"{period_label(months[0])}—{period_label(months[-1])}"
+        return "、".join(period_label(p) for p in months)
+
 
 class PaymentAllocation(models.Model):
     """The part of a payment applied to one month (negative for a reversed payment)."""
