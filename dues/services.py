@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import log_action
-from branches.models import BRANCH_KINDS
+from branches.models import BRANCH_KINDS, Organization
 from branches.scoping import scope_for
 from members.models import ACTIVE_STATUSES, Member
 
@@ -474,7 +474,7 @@ def remittance_submit(*, user, branch, start_period, end_period, remitted_on, am
         errors["remitted_on"] = _("上缴日期不能晚于今天。")
     if errors:
         raise ValidationError(errors)
-    parent = branch.get_parent()
+    parent = Organization.objects.get_parent(branch)
     collected = selectors.collected_for(branch, start_period, end_period)
     amount = collected if amount in (None, "") else _amount(amount, "amount", allow_zero=True)
     with transaction.atomic():

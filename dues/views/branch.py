@@ -349,7 +349,7 @@ def remit(request, pk):
             return redirect("dues:grid", pk=branch.pk)
     title = _("上缴党费：%(branch)s → %(parent)s") % {
         "branch": branch.name,
-        "parent": branch.get_parent().name,
+        "parent": Organization.objects.get_parent(branch).name,
     }
     return render(
         request,
