@@ -147,6 +147,7 @@ def dues_bases_lock(*, user, branch, year):
 def dues_base_adjust(*, user, base, category, income=None, from_period, reason):
     """A change to a locked base: the request, with its reason; the committee above approves."""
     _can_edit(user, base.branch)
+    base = DuesBase.objects.select_related("member__branch").get(pk=base.pk)
     if not base.is_locked:
         raise ValidationError({"income": _("基数尚未锁定，可直接修改。")})
     if not (reason or "").strip():
