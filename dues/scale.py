@@ -36,8 +36,8 @@ from .models import (
 
 YEARS = 3
 # k: the member's unpaid months at the end of the ledger (h = a hash of the id, 0–99).
-HASH = "((m.id * 7919) % 100)"
-ARREARS_K = f"CASE WHEN {HASH} < 85 THEN 0 WHEN {HASH} < 92 THEN 1 + {HASH} % 2 WHEN {HASH} < 97 THEN 3 + {HASH} % 3 ELSE 6 + {HASH} % 4 END"
+HASH = "((m.id * 7919) %% 100)"  # %% : a literal % beside query parameters
+ARREARS_K = f"CASE WHEN {HASH} < 85 THEN 0 WHEN {HASH} < 92 THEN 1 + {HASH} %% 2 WHEN {HASH} < 97 THEN 3 + {HASH} %% 3 ELSE 6 + {HASH} %% 4 END"
 CHANNELS = ("cash", "wechat", "alipay", "bank")
 
 
@@ -76,8 +76,8 @@ def generate(ctx):
 
 def _bases(year, like):
     """Every active member's base for a year, computed in SQL by the national brackets."""
-    in_service = "(1800 + ((m.id * 104729 + %s) % 14200))"
-    retired = "(2500 + ((m.id * 104729 + %s) % 5500))"
+    in_service = "(1800 + ((m.id * 104729 + %s) %% 14200))"
+    retired = "(2500 + ((m.id * 104729 + %s) %% 5500))"
     income = f"""CASE m.dues_category
         WHEN 'retired' THEN {retired}
         WHEN 'in_service' THEN {in_service} WHEN 'annual_salary' THEN {in_service} WHEN 'self_employed' THEN {in_service}
@@ -112,7 +112,7 @@ def _payments(first, last, like):
     while quarter <= last:
         q_last = min(quarter + 2, last)
         paid_on = period_start(q_last) + datetime.timedelta(days=9)
-        channel = f"CASE (m.id % 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
+        channel = f"CASE (m.id %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
         sql = f"""
 INSERT INTO {pay} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year, receipt_no,
                    is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
@@ -147,9 +147,9 @@ def _voluntary(last, like):
     sql = f"""
 INSERT INTO {_t(DuesPayment)} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year,
     receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
-SELECT m.id, m.branch_id, %s, CASE WHEN m.id % 3 = 0 THEN 1000 + m.id % 2000 ELSE 200 + m.id % 500 END, %s, %s,
-       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', m.id % 3 = 0, '', NULL, '', NULL, %s
-FROM {_t(Member)} m WHERE m.id % 2000 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
+SELECT m.id, m.branch_id, %s, CASE WHEN m.id %% 3 = 0 THEN 1000 + m.id %% 2000 ELSE 200 + m.id %% 500 END, %s, %s,
+       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', m.id %% 3 = 0, '', NULL, '', NULL, %s
+FROM {_t(Member)} m WHERE m.id %% 2000 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
     return _run(
         sql, [PaymentKind.VOLUNTARY, paid_on, "bank", paid_on.year, "V-", False, timezone.now(), like]
     )
