@@ -81,7 +81,8 @@ SELECT m.id AS member_id, m.branch_id AS branch_id, amt.amount AS amount FROM (
       ORDER BY a.from_period DESC, a.id DESC LIMIT 1),
     (SELECT b.monthly_amount FROM {_t(DuesBase)} b
       WHERE b.member_id = m.id AND b.year <= %s ORDER BY b.year DESC LIMIT 1),
-    CASE WHEN m.dues_category IN {fixed_sql} THEN %s WHEN m.dues_category = %s THEN %s END
+    CASE WHEN m.dues_category IN {fixed_sql} THEN CAST(%s AS DECIMAL(10, 2))
+         WHEN m.dues_category = %s THEN CAST(%s AS DECIMAL(10, 2)) END
   ) AS amount
   FROM {_t(Member)} m
   WHERE (m.admitted_on IS NULL OR m.admitted_on <= %s)

@@ -330,3 +330,10 @@ def test_sibling_secretary_cannot_record(cast, base_for):
         services.dues_payment_record(
             user=cast.member_a, member=cast.mem_a, amount="1.00", paid_on=datetime.date(2026, 1, 1)
         )
+
+
+def test_fixed_amount_months_are_idempotent(cast):
+    cast.mem_a.dues_category = "student"
+    cast.mem_a.save()
+    assert reconcile_month(P(2026, 3)) == (1, 0)
+    assert reconcile_month(P(2026, 3)) == (0, 0)
