@@ -51,6 +51,14 @@ def _run(sql, params=()):
         return cursor.rowcount
 
 
+def _analyze(*models):
+    """Millions of rows inserted in one transaction: refresh the planner's statistics, or it plans
+    the next statements for the empty tables it last saw (PostgreSQL; SQLite needs nothing)."""
+    if connection.vendor == "postgresql":
+        for model in models:
+            _run(f"ANALYZE {_t(model)}")
+
+
 def _subtree(alias="m"):
     return f"{alias}.branch_id IN (SELECT o.id FROM {_t(Organization)} o WHERE o.path LIKE %s)"
 
@@ -62,10 +70,15 @@ def generate(ctx):
     first = last - YEARS * 12 + 1
     like = f"{root.path}%"
     bases = sum(_bases(year, like) for year in range(period_start(first).year, today.year + 1))
+    _analyze(DuesBase)
     charges = 0
     for period in range(first, last + 1):
         charges += reconcile_month(period, paths=[root.path])[0]
+        if period % 6 == 5:
+            _analyze(DuesObligation)
+    _analyze(DuesObligation)
     payments, allocations = _payments(first, last, like)
+    _analyze(DuesPayment, PaymentAllocation)
     voluntary = _voluntary(last, like)
     remittances = _remittances(first, last, like)
     return (

@@ -89,7 +89,8 @@ def grid(request, pk):
     cells = selectors.month_grid(ids, periods, today)
     arrears = selectors.arrears_for(ids, today)
     bases = {b.member_id: b for b in DuesBase.objects.filter(member_id__in=ids, year=year)}
-    due_periods = [p for p in periods if p <= period_of(today)]
+    # Rates over the months already closed (the current one is still being collected).
+    due_periods = [p for p in periods if p < period_of(today)]
     rates = selectors.branch_rates(
         ids, due_periods, {m: cells[m][: len(due_periods)] for m in ids} if due_periods else {}
     )

@@ -55,7 +55,8 @@ def _range(request):
     start = end = None
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    end = end if end is not None else period_of(today)
+    # By default the year so far, up to the last closed month (this one is still being collected).
+    end = end if end is not None else period_of(today) - 1
     start = start if start is not None else end - end % 12
     if start > end:
         start, end = end, start
