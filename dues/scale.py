@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from branches.models import Organization
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES, Member, StatusChange
 
 from .generation import reconcile_month
 from .models import (
@@ -69,6 +69,9 @@ def generate(ctx):
     last = period_of(today) - 1  # the ledger runs to last month; the bench generates this one
     first = last - YEARS * 12 + 1
     like = f"{root.path}%"
+    # The tree and the members went in moments ago, in this same transaction: autovacuum has not
+    # seen them, so the planner would take 15,000 organisations for a handful.
+    _analyze(Organization, Member, StatusChange)
     bases = sum(_bases(year, like) for year in range(period_start(first).year, today.year + 1))
     _analyze(DuesBase)
     charges = 0
