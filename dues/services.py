@@ -144,6 +144,14 @@ def dues_bases_lock(*, user, branch, year):
     return locked, drafts
 
 
+def lock_verified_bases(year):
+    """Lock every verified base of `year` (the yearly task; drafts wait for verification)."""
+    now = timezone.now()
+    return DuesBase.objects.filter(year=year, status=BaseStatus.VERIFIED).update(
+        status=BaseStatus.LOCKED, locked_at=now, updated_at=now
+    )
+
+
 def dues_base_adjust(*, user, base, category, income=None, from_period, reason):
     """A change to a locked base: the request, with its reason; the committee above approves."""
     _can_edit(user, base.branch)

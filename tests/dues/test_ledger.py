@@ -337,3 +337,15 @@ def test_fixed_amount_months_are_idempotent(cast):
     cast.mem_a.save()
     assert reconcile_month(P(2026, 3)) == (1, 0)
     assert reconcile_month(P(2026, 3)) == (0, 0)
+
+
+def test_tasks(cast, base_for):
+    from dues.models import DuesBase
+    from dues.tasks import generate_current_month, lock_bases_for_year
+
+    base_for(cast.mem_a, "12.00")
+    with time_machine.travel(datetime.datetime(2026, 2, 1, 0, 30, tzinfo=TZ)):
+        assert generate_current_month.delay().get() == {"charges": 1, "reversals": 0}
+        assert generate_current_month.delay().get() == {"charges": 0, "reversals": 0}
+        assert lock_bases_for_year.delay().get() == 1
+    assert DuesBase.objects.get(member=cast.mem_a).status == "locked"
