@@ -195,3 +195,108 @@ def test_mine_and_rollup_query_counts_do_not_grow(cast, base_for, client_for):
     reconcile_month(P(2026, 6))
     assert _count(client_for(cast.member_a), reverse("dues:mine")) == mine
     assert _count(client_for(cast.committee), reverse("dues:org", args=[cast.c1.pk])) == rollup
+
+
+@time_machine.travel(NOW)
+def test_exemption_request_and_approval_pages(ledger, client_for):
+    client = client_for(ledger.secretary_a)
+    response = client.post(
+        reverse("dues:exemption_new", args=[ledger.mem_a.pk]),
+        {
+            "kind": "exempt",
+            "start_period": "2026-07",
+            "end_period": "2026-12",
+            "reason": "重病",
+            "decided_on": "2026-06-10",
+        },
+    )
+    assert response.status_code == 302
+    assert client_for(ledger.secretary_a).get(reverse("dues:approvals")).status_code == 403
+    committee = client_for(ledger.committee)
+    page = committee.get(reverse("dues:approvals"))
+    assert page.status_code == 200 and "重病" in page.content.decode()
+    from dues.models import DuesExemption
+
+    exemption = DuesExemption.objects.get()
+    assert (
+        client_for(ledger.other_committee)
+        .post(reverse("dues:decide", args=["exemption", exemption.pk]), {"decision": "approve"})
+        .status_code
+        == 404
+    )
+    client_for(ledger.committee).post(
+        reverse("dues:decide", args=["exemption", exemption.pk]), {"decision": "approve"}
+    )
+    exemption.refresh_from_db()
+    assert exemption.status == "approved" and exemption.approved_by == ledger.committee
+
+
+@time_machine.travel(NOW)
+def test_approvals_query_count_does_not_grow(ledger, client_for):
+    from dues.models import DuesExemption
+
+    def add(n):
+        for _ in range(n):
+            DuesExemption.objects.create(
+                member=ledger.mem_a,
+                branch=ledger.a,
+                kind="exempt",
+                start_period=P(2026, 7),
+                end_period=P(2026, 8),
+                reason="r",
+                decided_on=datetime.date(2026, 6, 1),
+                requested_by=ledger.secretary_a,
+            )
+
+    add(1)
+    one = _count(client_for(ledger.committee), reverse("dues:approvals"))
+    add(49)
+    assert _count(client_for(ledger.committee), reverse("dues:approvals")) == one
+
+
+@time_machine.travel(NOW)
+def test_payment_reversal_page(ledger, client_for):
+    payment = DuesPayment.objects.get(member=ledger.sec_a)
+    client = client_for(ledger.secretary_a)
+    assert client.post(reverse("dues:payment", args=[payment.pk]), {"reason": ""}).status_code == 200
+    assert client.post(reverse("dues:payment", args=[payment.pk]), {"reason": "重复登记"}).status_code == 302
+    assert DuesPayment.objects.filter(reverses=payment, reason="重复登记").exists()
+    assert (
+        client_for(ledger.committee)
+        .post(reverse("dues:payment", args=[payment.pk]), {"reason": "again"})
+        .status_code
+        == 403
+    )
+
+
+@time_machine.travel(NOW)
+def test_remit_and_confirm_pages(ledger, client_for):
+    response = client_for(ledger.secretary_a).post(
+        reverse("dues:remit", args=[ledger.a.pk]),
+        {"start_period": "2026-06", "end_period": "2026-06", "remitted_on": "2026-06-15"},
+    )
+    assert response.status_code == 302
+    from dues.models import Remittance
+
+    remittance = Remittance.objects.get()
+    assert remittance.amount == Decimal("180.00")
+    page = client_for(ledger.committee).get(reverse("dues:org", args=[ledger.c1.pk]))
+    assert page.context["pending"][0] == remittance and remittance.pk in page.context["can_confirm"]
+    client_for(ledger.committee).post(reverse("dues:remittance_confirm", args=[remittance.pk]))
+    remittance.refresh_from_db()
+    assert remittance.status == "confirmed"
+
+
+@time_machine.travel(NOW)
+def test_ledger_export_is_scoped(ledger, client_for, media_root):
+    from exports.base import get_exporter
+
+    exporter = get_exporter("dues_ledger")
+    rows = list(exporter.iterate_rows(ledger.secretary_a, {"branch": str(ledger.a.pk), "year": "2026"}))
+    kinds = {r[2] for r in rows}
+    assert {"应交", "交纳"} <= kinds and {r[1] for r in rows} == {"甲党员", "甲书记"}
+    assert list(exporter.iterate_rows(ledger.secretary_b, {"branch": str(ledger.a.pk), "year": "2026"})) == []
+    response = client_for(ledger.secretary_a).post(
+        reverse("exports:create", args=["dues_ledger"]), {"branch": ledger.a.pk, "year": 2026}
+    )
+    assert response.status_code == 302
