@@ -170,8 +170,18 @@ class BranchDuesSetting(ScopedRule):
         return f"{self.organization or _('全局')}: {self.collection_day}"
 
     def clean(self):
+        errors = {}
         if self.collection_day is not None and not 1 <= self.collection_day <= 28:
-            raise ValidationError({"collection_day": _("收缴日应为每月1至28日。")})
+            errors["collection_day"] = _("收缴日应为每月1至28日。")
+        if self.farmer_amount is not None and self.effective_from is not None:
+            policy = DuesPolicy.for_org(self.organization, self.effective_from)
+            if not policy.farmer_min <= self.farmer_amount <= policy.farmer_max:
+                errors["farmer_amount"] = _("农民党员每月交纳%(min)s元至%(max)s元。") % {
+                    "min": policy.farmer_min,
+                    "max": policy.farmer_max,
+                }
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def for_org(cls, org, on=None):

@@ -36,6 +36,7 @@ from ..generation import generate_month
 from ..models import (
     BaseImport,
     BaseStatus,
+    BranchDuesSetting,
     DuesBase,
     DuesBaseAdjustment,
     DuesObligation,
@@ -114,6 +115,8 @@ def grid(request, pk):
         "lapse_count": sum(1 for r in rows if r["arrears"].lapse_review),
         "missing_bases": sum(1 for r in rows if r["base"] is None and r["member"].status in ACTIVE_STATUSES),
         "remittances": Remittance.objects.filter(branch=branch).order_by("-end_period")[:6],
+        "setting": BranchDuesSetting.for_org(branch, today),
+        "policy": DuesPolicy.for_org(branch, today),
     }
     return render(request, "dues/grid.html", context)
 

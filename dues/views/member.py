@@ -12,7 +12,7 @@ from branches.scoping import scope_for
 from .. import selectors
 from ..calculator import calculate, needs_income, parse_income
 from ..forms import CalculatorForm
-from ..models import DuesBase, DuesPayment, DuesPolicy, period_of
+from ..models import BranchDuesSetting, DuesBase, DuesPayment, DuesPolicy, period_of
 
 
 def calculator(request):
@@ -77,5 +77,6 @@ def mine(request):
         "payments": payments,
         "paid_through": selectors.paid_through(member.pk, today),
         "lapse_months": policy.lapse_months,
+        "collection_day": BranchDuesSetting.for_org(member.branch, today).collection_day,
     }
     return render(request, "dues/mine.html", context)

@@ -98,3 +98,27 @@ def test_bad_income_names_the_parameter(value):
     with pytest.raises(ValidationError) as exc:
         parse_income(value)
     assert "income" in exc.value.message_dict
+
+
+def test_farmer_amount_stays_within_the_policy(cast):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from dues.models import BranchDuesSetting
+
+    setting = BranchDuesSetting(
+        effective_from=datetime.date(2026, 1, 1), organization=cast.a, farmer_amount=Decimal("1.50")
+    )
+    with pytest.raises(DjangoValidationError) as exc:
+        setting.full_clean()
+    assert "farmer_amount" in exc.value.message_dict
+    setting.farmer_amount = Decimal("1.00")
+    setting.full_clean()
+
+
+def test_policy_limits_make_up_and_prepay_to_six_months(cast):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    policy = DuesPolicy(effective_from=datetime.date(2026, 1, 1), organization=cast.c1, prepay_max_months=7)
+    with pytest.raises(DjangoValidationError) as exc:
+        policy.full_clean()
+    assert "prepay_max_months" in exc.value.message_dict
