@@ -423,7 +423,7 @@ class ArrearsViewSet(viewsets.GenericViewSet):
             if not branch.isdigit():
                 raise ValidationError({"branch": _("应为党支部编号。")})
             members = members.filter(branch_id=int(branch))
-        arrears = selectors.arrears_for(members.values_list("pk", flat=True))
+        arrears = selectors.arrears_for_queryset(members)
         rows = list(arrears.items())
         bucket = request.query_params.get("bucket")
         if bucket:

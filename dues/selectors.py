@@ -215,6 +215,20 @@ def arrears_for(member_ids, today=None):
         }
 
 
+def arrears_for_queryset(members, today=None):
+    """{member_id: Arrears} for the members of a queryset, which goes into the SQL as a subquery
+    (a committee's 300,000 members are never a list of ids)."""
+    lapse = DuesPolicy.for_org(None, today).lapse_months
+    member_sql, member_params = members.order_by().values("pk").query.sql_with_params()
+    cte, params = _arrears_sql(member_sql, list(member_params), current_period(today))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{cte} SELECT member_id, months, owed, oldest, run FROM arrears", params)
+        return {
+            m: Arrears(months, _dec(owed), oldest, run, lapse)
+            for m, months, owed, oldest, run in cursor.fetchall()
+        }
+
+
 def arrears_in_subtree(path, today=None, *, min_months=1, lapse_only=False, limit=None):
     """[(member_id, Arrears)] over a subtree, most months first (for the committee's list)."""
     lapse = DuesPolicy.for_org(None, today).lapse_months
