@@ -440,6 +440,10 @@ class PaymentAllocation(models.Model):
     def __str__(self):
         return f"{self.payment_id} {period_label(self.period)} {self.amount}"
 
+    @property
+    def period_label(self):
+        return period_label(self.period)
+
 
 class ReceiptCounter(models.Model):
     """The last receipt number issued by a branch in a year (locked while a number is taken)."""

@@ -300,3 +300,10 @@ def test_ledger_export_is_scoped(ledger, client_for, media_root):
         reverse("exports:create", args=["dues_ledger"]), {"branch": ledger.a.pk, "year": 2026}
     )
     assert response.status_code == 302
+
+
+@time_machine.travel(NOW)
+def test_payment_page_shows_the_months(ledger, client_for):
+    payment = DuesPayment.objects.get(member=ledger.sec_a)
+    text = client_for(ledger.secretary_a).get(reverse("dues:payment", args=[payment.pk])).content.decode()
+    assert "2026-01：¥30.00" in text and "2026-06：¥30.00" in text
