@@ -102,6 +102,30 @@ def seed(ctx):
             channel="bank",
         )
     _remittances(root, first, current, today, admin, office)
+    # Waiting for the committee: a reduction decided by a branch and a base adjustment.
+    others = [m for m in members if m.branch_id != office.pk]
+    if len(others) > 3:
+        DuesExemption.objects.create(
+            member=others[3],
+            branch=others[3].branch,
+            kind=ExemptionKind.REDUCE,
+            reduced_amount=Decimal("5.00"),
+            start_period=current,
+            end_period=current + 5,
+            reason="家庭遭遇重大变故，生活困难，支委会研究同意少交",
+            decided_on=today,
+            requested_by=admin,
+        )
+    base = DuesBase.objects.filter(member=others[4] if len(others) > 4 else members[0], year=today.year).first()
+    if base is not None and base.is_locked and base.category == DuesCategory.IN_SERVICE:
+        services.dues_base_adjust(
+            user=admin,
+            base=base,
+            category=base.category,
+            income=base.income + Decimal("1500.00"),
+            from_period=max(current, today.year * 12),
+            reason="岗位调整，月工资收入增加",
+        )
 
 
 def _bases(members, year, rng, today):
