@@ -116,7 +116,9 @@ def seed(ctx):
             decided_on=today,
             requested_by=admin,
         )
-    base = DuesBase.objects.filter(member=others[4] if len(others) > 4 else members[0], year=today.year).first()
+    base = DuesBase.objects.filter(
+        member=others[4] if len(others) > 4 else members[0], year=today.year
+    ).first()
     if base is not None and base.is_locked and base.category == DuesCategory.IN_SERVICE:
         services.dues_base_adjust(
             user=admin,
