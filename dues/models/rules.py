@@ -7,6 +7,7 @@ effective date, overridable for a committee's subtree (branches.models.ScopedRul
   (代交, quarterly payment, make-up, prepayment — each at most 6 months when allowed).
 - BranchDuesSetting: a branch's collection day and its farmers' monthly amount."""
 
+import datetime
 import decimal
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +43,16 @@ class BracketCategory(models.TextChoices):
 
     IN_SERVICE = "in_service", _("在职")
     RETIRED = "retired", _("离退休")
+
+
+# 党费规定 (2008): loaded as the global rows by migration 0002, and the fallback when no row is in
+# force (an emptied table must not break collection).
+NATIONAL_BRACKETS = {
+    "in_service": ((Decimal("3000.00"), Decimal("0.0050")), (Decimal("5000.00"), Decimal("0.0100")),
+                   (Decimal("10000.00"), Decimal("0.0150")), (None, Decimal("0.0200"))),
+    "retired": ((Decimal("5000.00"), Decimal("0.0050")), (None, Decimal("0.0100"))),
+}  # fmt: skip
+NATIONAL_SINCE = datetime.date(2008, 4, 1)
 
 
 class DuesBracket(ScopedRule):
@@ -85,7 +96,16 @@ class DuesBracket(ScopedRule):
         else:
             rows = list(cls.in_force(org, on).filter(category=category))
         if not rows:
-            return []
+            return [
+                cls(
+                    category=category,
+                    upper_bound=upper,
+                    rate=rate,
+                    effective_from=NATIONAL_SINCE,
+                    source="党费规定（2008）",
+                )
+                for upper, rate in NATIONAL_BRACKETS.get(category, ())
+            ]
         best = max((r.scope_depth, r.effective_from) for r in rows)
         version = [r for r in rows if (r.scope_depth, r.effective_from) == best]
         return sorted(version, key=lambda r: (r.upper_bound is None, r.upper_bound or 0))

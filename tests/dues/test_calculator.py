@@ -122,3 +122,10 @@ def test_policy_limits_make_up_and_prepay_to_six_months(cast):
     with pytest.raises(DjangoValidationError) as exc:
         policy.full_clean()
     assert "prepay_max_months" in exc.value.message_dict
+
+
+def test_an_emptied_table_falls_back_to_the_national_rules(db):
+    DuesBracket.objects.all().delete()
+    DuesPolicy.objects.all().delete()
+    assert calculate("in_service", Decimal("5000.01")).monthly_amount == Decimal("75.00")
+    assert calculate("retired", Decimal("5000.00")).monthly_amount == Decimal("25.00")
