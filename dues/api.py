@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -47,6 +47,7 @@ def _branches(user):
     return Organization.objects.visible_to(user).filter(kind__in=BRANCH_KINDS)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-05"})
 class PeriodSerializerField(serializers.Field):
     """A month as "YYYY-MM" (stored as an integer period)."""
 
@@ -408,6 +409,7 @@ class ArrearsViewSet(viewsets.GenericViewSet):
     serializer_class = ArrearsSerializer
     permission_classes = [ScopedPermission]
     pagination_class = PageNumberPagination
+    queryset = Member.objects.none()  # rows come from dues.selectors; this names the model for the schema
 
     @extend_schema(
         parameters=[

@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for a choice set several models use.
+    "ENUM_NAME_OVERRIDES": {"DuesCategoryEnum": "members.models.member.DuesCategory"},
 }
 
 # Production hardening (DEBUG off). TLS is expected to terminate at a reverse proxy.
