@@ -157,15 +157,15 @@ WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
 
 
 def _voluntary(last, like):
-    """About one member in 2,000 gave extra dues last year; one in three of those ¥1,000 or more
+    """About one member in 1,000 gave extra dues a few months ago; half of them ¥1,000 or more
     (wholly to the Centre)."""
     paid_on = period_start(last - 2) + datetime.timedelta(days=1)
     sql = f"""
 INSERT INTO {_t(DuesPayment)} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year,
     receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
-SELECT m.id, m.branch_id, %s, CASE WHEN m.id %% 3 = 0 THEN 1000 + m.id %% 2000 ELSE 200 + m.id %% 500 END, %s, %s,
-       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', m.id %% 3 = 0, '', NULL, '', NULL, %s
-FROM {_t(Member)} m WHERE m.id %% 2000 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
+SELECT m.id, m.branch_id, %s, CASE WHEN (m.id / 997) %% 2 = 0 THEN 1000 + m.id %% 2000 ELSE 200 + m.id %% 500 END, %s, %s,
+       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', (m.id / 997) %% 2 = 0, '', NULL, '', NULL, %s
+FROM {_t(Member)} m WHERE m.id %% 997 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
     return _run(
         sql, [PaymentKind.VOLUNTARY, paid_on, "bank", paid_on.year, "V-", False, timezone.now(), like]
     )
