@@ -589,7 +589,10 @@ def delete(ctx):
 
 def _purge(qs):
     for rel in qs.model._meta.related_objects:
-        if rel.many_to_many:
+        if rel.related_model is qs.model:
+            # A self-reference (a ledger reversal pointing at its original): unlink, don't recurse.
+            qs.model._base_manager.filter(**{f"{rel.field.name}__in": qs}).update(**{rel.field.name: None})
+        elif rel.many_to_many:
             through = rel.through._base_manager
             _purge(through.filter(**{f"{rel.field.m2m_reverse_field_name()}__in": qs}))
         elif rel.on_delete is models.SET_NULL:

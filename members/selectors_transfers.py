@@ -102,13 +102,32 @@ def parse_year_month(value):
     return year, month
 
 
-def outstanding_dues_months(member, dues_paid_through, today):
-    """The months a member owes before a transfer: from the month after `dues_paid_through` up to
-    the previous month (the current month is not yet due), as "YYYY-MM" strings.
+# The dues app registers how to read its ledger (members sits below dues and never imports it): an
+# object with `paid_through(member, today)` → "YYYY-MM" or "" and `outstanding_months(member, today)`
+# → ["YYYY-MM", …], or None when the ledger has nothing for the member.
+_dues_ledger = None
 
-    There is no dues ledger yet, so the figure comes from the paid-through month written on the
-    letter. When the dues app lands, replace this one function to read the member's arrears
-    (`member` is passed for that)."""
+
+def register_dues_ledger(ledger):
+    global _dues_ledger
+    _dues_ledger = ledger
+
+
+def ledger_paid_through(member, today):
+    """党费交至 from the dues ledger ("" when there is no ledger or nothing in it for the member)."""
+    if _dues_ledger is None or member is None or member.pk is None:
+        return ""
+    return _dues_ledger.paid_through(member, today) or ""
+
+
+def outstanding_dues_months(member, dues_paid_through, today):
+    """The months a member owes before a transfer, as "YYYY-MM" strings: from the dues ledger when
+    it holds the member's months; otherwise from the month after `dues_paid_through` (written on
+    the letter) up to the previous month (the current month is not yet due)."""
+    if _dues_ledger is not None and member is not None and member.pk is not None:
+        months = _dues_ledger.outstanding_months(member, today)
+        if months is not None:
+            return months
     parsed = parse_year_month(dues_paid_through or "")
     if parsed is None:
         return []

@@ -7,6 +7,7 @@ DEBUG on. A malformed value stops start-up with ImproperlyConfigured naming the 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -234,6 +235,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work, declared here in one place (beat copies it into its database schedule).
+CELERY_BEAT_SCHEDULE = {
+    "dues-generate-month": {
+        "task": "dues.tasks.generate_current_month",
+        "schedule": crontab(day_of_month="1", hour="0", minute="30"),
+    },
+    "dues-lock-bases": {
+        "task": "dues.tasks.lock_bases_for_year",
+        "schedule": crontab(month_of_year="1", day_of_month="31", hour="23", minute="0"),
+    },
+}
 
 EMAIL_BACKEND = _env(
     "EMAIL_BACKEND",
@@ -279,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "MeetingKindEnum": "meetings.models.MeetingKind",
         "MeetingStatusEnum": "meetings.models.MeetingStatus",
         "AttendanceStatusEnum": "meetings.models.AttendanceStatus",
+        "DuesCategoryEnum": "members.models.member.DuesCategory",
     },
 }
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("members.api_urls")),
     path("", include("meetings.api_urls")),
     path("", include("rectifications.api_urls")),
+    path("", include("dues.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("orgs/", include("branches.urls")),
     path("members/", include("members.urls")),
     path("meetings/", include("meetings.urls")),
+    path("dues/", include("dues.urls")),
     path("exports/", include("exports.urls")),
     path("rectifications/", include("rectifications.urls")),
     path("admin/", admin.site.urls),

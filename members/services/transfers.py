@@ -36,7 +36,12 @@ from ..models import (
     TransferDirection,
     TransferStatus,
 )
-from ..selectors_transfers import outstanding_dues_months, parse_year_month, status_before_transfer_out
+from ..selectors_transfers import (
+    ledger_paid_through,
+    outstanding_dues_months,
+    parse_year_month,
+    status_before_transfer_out,
+)
 from .development import refresh_schedule
 from .records import member_create
 from .status import member_status_change
@@ -103,7 +108,7 @@ def _check_letter(errors, *, issued_on, valid_until, today, branch):
 
 def _check_dues(errors, *, member, dues_paid_through, acknowledged, today, required):
     """党费交至年月 on the letter; months owed must be acknowledged before the letter is issued."""
-    dues_paid_through = (dues_paid_through or "").strip()
+    dues_paid_through = (dues_paid_through or "").strip() or ledger_paid_through(member, today)
     if not dues_paid_through:
         if required:
             _add(errors, "dues_paid_through", _("请填写党费交至年月（如2026-05）。"))

@@ -18,6 +18,7 @@ from branches.scoping import scope_for
 
 from ..models import Member, MemberStatus, MobileReport, TransferDirection, TransferStatus
 from ..selectors_transfers import (
+    ledger_paid_through,
     mobile_records_visible_to,
     needs_transfer,
     overdue_transfers,
@@ -122,7 +123,9 @@ def transfer_detail(request, pk):
 @login_required
 def transfer_start(request, pk):
     member = _editable_member(request, pk)
-    form = TransferStartForm(request.POST or None, member=member, initial={"issued_on": timezone.localdate()})
+    today = timezone.localdate()
+    initial = {"issued_on": today, "dues_paid_through": ledger_paid_through(member, today)}
+    form = TransferStartForm(request.POST or None, member=member, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         direction = data.pop("direction")

@@ -1,0 +1,525 @@
+"""Writes for dues: bases, adjustments, exemptions, payments (with reversal) and remittances.
+
+Each service checks the user's scope, validates, runs in one transaction and writes an audit entry.
+The ledger is append-only: a payment is reversed by a negative payment, never edited or deleted."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import log_action
+from branches.models import BRANCH_KINDS, Organization
+from branches.scoping import scope_for
+from members.models import ACTIVE_STATUSES, Member
+
+from . import selectors
+from .calculator import calculate, needs_income, parse_category
+from .generation import reconcile_member
+from .models import (
+    FEN,
+    AdjustmentStatus,
+    BaseStatus,
+    Channel,
+    DuesBase,
+    DuesBaseAdjustment,
+    DuesExemption,
+    DuesPayment,
+    DuesPolicy,
+    ExemptionKind,
+    PaymentAllocation,
+    PaymentKind,
+    ReceiptCounter,
+    Remittance,
+    RemittanceStatus,
+    period_label,
+    period_of,
+)
+
+MAX_PAYMENT = Decimal("1000000.00")
+
+
+def _can_edit(user, branch):
+    if not scope_for(user).can_edit(branch):
+        raise PermissionDenied
+
+
+def _supervise(user, org):
+    """Approval belongs to the committee above (committee staff over the branch), not the branch."""
+    if not scope_for(user).supervises(org):
+        raise PermissionDenied
+
+
+def _amount(value, field, *, allow_zero=False, maximum=MAX_PAYMENT):
+    try:
+        amount = Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        raise ValidationError({field: _("请输入金额，如 12.50。")}) from None
+    if not amount.is_finite() or amount != amount.quantize(FEN):
+        raise ValidationError({field: _("金额最多保留两位小数。")})
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValidationError({field: _("金额应大于0。")})
+    if amount > maximum:
+        raise ValidationError({field: _("金额过大，请核对。")})
+    return amount
+
+
+# --- Bases ---------------------------------------------------------------------------------------
+
+
+def _computed(member, year, category, income):
+    category = parse_category(category)
+    if needs_income(category):
+        if income in (None, ""):
+            raise ValidationError(
+                {"income": _("%(cat)s党员请填写月收入基数。") % {"cat": member.get_dues_category_display()}}
+            )
+    else:
+        income = None
+    return category, calculate(category, income, org=member.branch, on=datetime.date(year, 1, 1))
+
+
+def dues_base_save(*, user, member, year, category, income=None, note=""):
+    """Enter or correct a member's yearly base (党费基数) before it is locked; the rate and the
+    monthly amount come from the rule tables in force on 1 January of that year."""
+    _can_edit(user, member.branch)
+    if not 2000 <= int(year) <= 2100:
+        raise ValidationError({"year": _("年度应为2000至2100之间的年份。")})
+    if member.status not in ACTIVE_STATUSES:
+        raise ValidationError({"member": _("只有正式党员和预备党员交纳党费。")})
+    if income not in (None, ""):
+        from .calculator import parse_income
+
+        income = parse_income(income)
+    category, calc = _computed(member, year, category, income)
+    with transaction.atomic():
+        base = DuesBase.objects.select_for_update().filter(member=member, year=year).first()
+        if base is not None and base.is_locked:
+            raise ValidationError(
+                {"income": _("%(year)s年度基数已锁定，如需变更请提交调整申请。") % {"year": year}}
+            )
+        base = base or DuesBase(member=member, year=year)
+        base.branch = member.branch
+        base.category = category
+        base.income = calc.income
+        base.rate = calc.rate
+        base.monthly_amount = calc.monthly_amount
+        base.note = note
+        base.status = BaseStatus.DRAFT
+        base.verified_by = None
+        base.verified_at = None
+        base.save()
+    return base
+
+
+def dues_base_verify(*, user, base):
+    _can_edit(user, base.branch)
+    if base.status != BaseStatus.DRAFT:
+        raise ValidationError(_("只有待核定的基数可以核定。"))
+    base.status = BaseStatus.VERIFIED
+    base.verified_by = user
+    base.verified_at = timezone.now()
+    base.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
+    return base
+
+
+def dues_bases_lock(*, user, branch, year):
+    """Lock a branch's verified bases for a year (the January lock); drafts stay open and are
+    reported. Returns (locked, still_draft)."""
+    _can_edit(user, branch)
+    now = timezone.now()
+    with transaction.atomic():
+        qs = DuesBase.objects.filter(branch=branch, year=year)
+        locked = qs.filter(status=BaseStatus.VERIFIED).update(
+            status=BaseStatus.LOCKED, locked_at=now, updated_at=now
+        )
+        drafts = qs.filter(status=BaseStatus.DRAFT).count()
+        log_action(
+            "dues.bases.locked", branch, actor=user, data={"year": year, "locked": locked, "drafts": drafts}
+        )
+    return locked, drafts
+
+
+def lock_verified_bases(year):
+    """Lock every verified base of `year` (the yearly task; drafts wait for verification)."""
+    now = timezone.now()
+    return DuesBase.objects.filter(year=year, status=BaseStatus.VERIFIED).update(
+        status=BaseStatus.LOCKED, locked_at=now, updated_at=now
+    )
+
+
+def dues_base_adjust(*, user, base, category, income=None, from_period, reason):
+    """A change to a locked base: the request, with its reason; the committee above approves."""
+    _can_edit(user, base.branch)
+    base = DuesBase.objects.select_related("member__branch").get(pk=base.pk)
+    if not base.is_locked:
+        raise ValidationError({"income": _("基数尚未锁定，可直接修改。")})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写调整原因。")})
+    if from_period // 12 != base.year:
+        raise ValidationError({"from_period": _("调整起始月份应在%(year)s年度内。") % {"year": base.year}})
+    if income not in (None, ""):
+        from .calculator import parse_income
+
+        income = parse_income(income)
+    category, calc = _computed(base.member, base.year, category, income)
+    return DuesBaseAdjustment.objects.create(
+        base=base,
+        category=category,
+        income=calc.income,
+        monthly_amount=calc.monthly_amount,
+        previous_amount=selectors.amount_in_force(base, from_period),
+        from_period=from_period,
+        reason=reason.strip(),
+        requested_by=user,
+    )
+
+
+def dues_base_adjustment_decide(*, user, adjustment, approve):
+    """The committee above approves or rejects; an approval corrects the generated months from the
+    adjustment's first month by reversing entries."""
+    base = adjustment.base
+    _supervise(user, base.branch)
+    with transaction.atomic():
+        adjustment = DuesBaseAdjustment.objects.select_for_update().get(pk=adjustment.pk)
+        if adjustment.status != AdjustmentStatus.PENDING:
+            raise ValidationError(_("该申请已处理。"))
+        adjustment.status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
+        adjustment.approved_by = user
+        adjustment.approved_at = timezone.now()
+        adjustment.save(update_fields=["status", "approved_by", "approved_at"])
+        if approve:
+            member_id, since = base.member_id, adjustment.from_period
+            transaction.on_commit(lambda: reconcile_member(member_id, since, reason=_("党费基数调整")))
+    return adjustment
+
+
+# --- Exemptions ----------------------------------------------------------------------------------
+
+
+def dues_exemption_request(
+    *, user, member, kind, start_period, end_period, reason, decided_on, reduced_amount=None
+):
+    """少交/免交: the branch's decision, with a reason and a period, for the committee to approve."""
+    _can_edit(user, member.branch)
+    errors = {}
+    if kind not in ExemptionKind.values:
+        errors["kind"] = _("请选择少交或免交。")
+    if not (reason or "").strip():
+        errors["reason"] = _("请填写原因。")
+    if start_period is None:
+        errors["start_period"] = _("请填写起始月份。")
+    if end_period is None:
+        errors["end_period"] = _("请填写截止月份。")
+    elif start_period is not None and end_period < start_period:
+        errors["end_period"] = _("截止月份不能早于起始月份。")
+    if kind == ExemptionKind.REDUCE:
+        if reduced_amount in (None, ""):
+            errors["reduced_amount"] = _("少交请填写每月金额。")
+        else:
+            try:
+                reduced_amount = _amount(reduced_amount, "reduced_amount")
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    else:
+        reduced_amount = None
+    if decided_on is None:
+        errors["decided_on"] = _("请填写支部决定日期。")
+    elif decided_on > timezone.localdate():
+        errors["decided_on"] = _("决定日期不能晚于今天。")
+    if errors:
+        raise ValidationError(errors)
+    return DuesExemption.objects.create(
+        member=member,
+        branch=member.branch,
+        kind=kind,
+        reduced_amount=reduced_amount,
+        start_period=start_period,
+        end_period=end_period,
+        reason=reason.strip(),
+        decided_on=decided_on,
+        requested_by=user,
+    )
+
+
+def dues_exemption_decide(*, user, exemption, approve):
+    _supervise(user, exemption.branch)
+    with transaction.atomic():
+        exemption = DuesExemption.objects.select_for_update().get(pk=exemption.pk)
+        if exemption.status != AdjustmentStatus.PENDING:
+            raise ValidationError(_("该申请已处理。"))
+        exemption.status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
+        exemption.approved_by = user
+        exemption.approved_at = timezone.now()
+        exemption.save(update_fields=["status", "approved_by", "approved_at"])
+        if approve:
+            member_id, since = exemption.member_id, exemption.start_period
+            transaction.on_commit(lambda: reconcile_member(member_id, since, reason=_("少交免交获批")))
+    return exemption
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+def _next_receipt(branch, year):
+    counter, _created = ReceiptCounter.objects.get_or_create(branch=branch, year=year)
+    counter = ReceiptCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{year}-{counter.last:05d}"
+
+
+def _future_limit(policy, current):
+    """How many months after the current one a payment may cover: prepayment (≤ 6) or, where only
+    quarterly payment is allowed, the rest of the quarter."""
+    months = 0
+    if policy.allow_prepay:
+        months = policy.prepay_max_months
+    if policy.allow_quarterly:
+        months = max(months, 2 - current % 3)
+    return months
+
+
+def plan_allocation(member, amount, *, today=None, policy=None):
+    """[(period, amount)] for a regular payment: oldest month owed first, then the current month,
+    then (where the policy allows) months ahead. Raises ValidationError on the `amount` field when
+    the payment is more than may be paid now, or covers more past months than 补交 allows."""
+    today = today or timezone.localdate()
+    policy = policy or DuesPolicy.for_org(member.branch, today)
+    current = period_of(today)
+    balances = selectors.member_balances(member.pk)
+    ahead = _future_limit(policy, current)
+    expected = selectors.expected_amounts(member, range(current, current + ahead + 1))
+    candidates = []
+    for period in sorted(set(balances) | set(expected)):
+        if period in balances and balances[period]["charged"]:
+            open_amount = balances[period]["due"] - balances[period]["paid"]
+        elif period in expected and period >= current:
+            open_amount = expected[period] - balances.get(period, {}).get("paid", Decimal("0"))
+        else:
+            continue
+        if open_amount > 0:
+            candidates.append((period, open_amount))
+    plan, remaining = [], amount
+    for period, open_amount in candidates:
+        if remaining <= 0:
+            break
+        part = min(open_amount, remaining)
+        plan.append((period, part))
+        remaining -= part
+    if remaining > 0:
+        owed = amount - remaining
+        if ahead:
+            message = _("金额超出目前可交的%(owed)s元（含预交最多%(n)s个月）。") % {"owed": owed, "n": ahead}
+        else:
+            message = _("金额超出目前应交的%(owed)s元；本组织不允许预交。") % {"owed": owed}
+        raise ValidationError({"amount": message})
+    past = [p for p, _part in plan if p < current]
+    limit = policy.makeup_max_months if policy.allow_makeup else 1
+    if len(past) > limit:
+        if policy.allow_makeup:
+            message = _("一次补交最多%(n)s个月，本次涉及%(m)s个月，请分次登记。") % {
+                "n": limit,
+                "m": len(past),
+            }
+        else:
+            message = _("本组织不允许一次补交多个月，请逐月登记。")
+        raise ValidationError({"amount": message})
+    return plan
+
+
+def dues_payment_record(
+    *,
+    user,
+    member,
+    amount,
+    paid_on,
+    channel=Channel.CASH,
+    kind=PaymentKind.REGULAR,
+    collector=None,
+    is_proxy=False,
+    payer_name="",
+    proxy_reason="",
+    note="",
+):
+    """Record dues received (党费规定: monthly, in full, to the branch holding the relationship):
+    allocated oldest month first, partial payments allowed, a receipt number unique in the branch
+    and year. 代交 only where the policy allows, with the payer and a reason. A voluntary payment
+    (自愿多交) is kept apart; one of ¥1000 or more goes wholly to the Centre."""
+    _can_edit(user, member.branch)
+    errors = {}
+    try:
+        amount = _amount(amount, "amount")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    today = timezone.localdate()
+    if paid_on is None:
+        errors["paid_on"] = _("请填写交纳日期。")
+    elif paid_on > today:
+        errors["paid_on"] = _("交纳日期不能晚于今天。")
+    if channel not in Channel.values:
+        errors["channel"] = _("请选择交纳方式。")
+    if kind not in PaymentKind.values:
+        errors["kind"] = _("请选择类型。")
+    policy = DuesPolicy.for_org(member.branch, today)
+    if is_proxy:
+        if not policy.allow_proxy:
+            errors["is_proxy"] = _("本组织不允许代交党费。")
+        if not (payer_name or "").strip():
+            errors["payer_name"] = _("代交请填写代交人。")
+        if not (proxy_reason or "").strip():
+            errors["proxy_reason"] = _("代交请填写原因。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        # One member's payments are allocated one at a time (two clerks at two screens).
+        member = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
+        if member.branch.kind not in BRANCH_KINDS:
+            raise ValidationError({"member": _("该党员未编入党支部。")})
+        plan = (
+            plan_allocation(member, amount, today=today, policy=policy) if kind == PaymentKind.REGULAR else []
+        )
+        payment = DuesPayment.objects.create(
+            member=member,
+            branch=member.branch,
+            kind=kind,
+            amount=amount,
+            paid_on=paid_on,
+            channel=channel,
+            collector=collector or user,
+            receipt_year=paid_on.year,
+            receipt_no=_next_receipt(member.branch, paid_on.year),
+            is_proxy=bool(is_proxy),
+            payer_name=(payer_name or "").strip() if is_proxy else "",
+            proxy_reason=(proxy_reason or "").strip() if is_proxy else "",
+            to_centre=kind == PaymentKind.VOLUNTARY and amount >= policy.large_voluntary_threshold,
+            note=note or "",
+            recorded_by=user,
+            recorded_at=timezone.now(),
+        )
+        PaymentAllocation.objects.bulk_create(
+            PaymentAllocation(payment=payment, member=member, period=p, amount=part) for p, part in plan
+        )
+        log_action(
+            "dues.payment.recorded",
+            payment,
+            actor=user,
+            data={
+                "member": member.name,
+                "amount": str(amount),
+                "receipt_no": payment.receipt_no,
+                "months": [period_label(p) for p, _part in plan],
+            },
+        )
+    return payment
+
+
+def dues_payment_reverse(*, user, payment, reason):
+    """A wrong payment is cancelled by a reversing payment (negative amount and allocations) with
+    a reason; the original stays in the ledger."""
+    _can_edit(user, payment.branch)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写冲销原因。")})
+    with transaction.atomic():
+        payment = DuesPayment.objects.select_for_update().get(pk=payment.pk)
+        if payment.reverses_id is not None:
+            raise ValidationError(_("冲销记录不能再次冲销。"))
+        if DuesPayment.objects.filter(reverses=payment).exists():
+            raise ValidationError(_("该交纳记录已冲销。"))
+        reversal = DuesPayment.objects.create(
+            member_id=payment.member_id,
+            branch_id=payment.branch_id,
+            kind=payment.kind,
+            amount=-payment.amount,
+            paid_on=timezone.localdate(),
+            channel=payment.channel,
+            collector=payment.collector,
+            receipt_year=payment.receipt_year,
+            receipt_no="",
+            is_proxy=payment.is_proxy,
+            payer_name=payment.payer_name,
+            to_centre=payment.to_centre,
+            reverses=payment,
+            reason=reason.strip(),
+            recorded_by=user,
+            recorded_at=timezone.now(),
+        )
+        PaymentAllocation.objects.bulk_create(
+            PaymentAllocation(payment=reversal, member_id=a.member_id, period=a.period, amount=-a.amount)
+            for a in payment.allocations.all()
+        )
+        log_action(
+            "dues.payment.reversed",
+            payment,
+            actor=user,
+            data={"receipt_no": payment.receipt_no, "amount": str(payment.amount), "reason": reversal.reason},
+        )
+    return reversal
+
+
+# --- Remittance ----------------------------------------------------------------------------------
+
+
+def valid_remittance_span(start_period, end_period):
+    """A month, or a calendar quarter."""
+    return start_period == end_period or (start_period % 3 == 0 and end_period == start_period + 2)
+
+
+def remittance_submit(*, user, branch, start_period, end_period, remitted_on, amount=None, note=""):
+    """上缴: what the branch collected for a month or a quarter, to the committee above."""
+    _can_edit(user, branch)
+    errors = {}
+    if branch.kind not in BRANCH_KINDS:
+        errors["branch"] = _("只有党支部上缴党费。")
+    if start_period is None or end_period is None or not valid_remittance_span(start_period, end_period):
+        errors["end_period"] = _("上缴期间应为一个月或一个季度。")
+    if remitted_on is None:
+        errors["remitted_on"] = _("请填写上缴日期。")
+    elif remitted_on > timezone.localdate():
+        errors["remitted_on"] = _("上缴日期不能晚于今天。")
+    if errors:
+        raise ValidationError(errors)
+    parent = Organization.objects.get_parent(branch)
+    collected = selectors.collected_for(branch, start_period, end_period)
+    amount = collected if amount in (None, "") else _amount(amount, "amount", allow_zero=True)
+    with transaction.atomic():
+        overlapping = Remittance.objects.filter(
+            branch=branch, start_period__lte=end_period, end_period__gte=start_period
+        ).exists()
+        if overlapping:
+            raise ValidationError({"end_period": _("该期间（或其中的月份）已登记上缴。")})
+        remittance = Remittance.objects.create(
+            branch=branch,
+            to_org=parent,
+            start_period=start_period,
+            end_period=end_period,
+            amount=amount,
+            remitted_on=remitted_on,
+            note=note or "",
+            recorded_by=user,
+        )
+        log_action("dues.remittance.submitted", remittance, actor=user, data={"amount": str(amount)})
+    return remittance
+
+
+def remittance_confirm(*, user, remittance):
+    """The committee above confirms receipt."""
+    _supervise(user, remittance.to_org)
+    with transaction.atomic():
+        remittance = Remittance.objects.select_for_update().get(pk=remittance.pk)
+        if remittance.status != RemittanceStatus.SUBMITTED:
+            raise ValidationError(_("该上缴已确认。"))
+        remittance.status = RemittanceStatus.CONFIRMED
+        remittance.confirmed_by = user
+        remittance.confirmed_at = timezone.now()
+        remittance.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        log_action("dues.remittance.confirmed", remittance, actor=user)
+    return remittance
+
+
+def total(qs, field="amount"):
+    return qs.aggregate(s=Sum(field))["s"] or Decimal("0")

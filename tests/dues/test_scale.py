@@ -1,0 +1,36 @@
+"""Dues scale data (generate_scale_data --tier S): bases for three years, 36 months of obligations,
+payments with realistic arrears (buckets and the 自行脱党 flag populated), remittances, --replace."""
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from branches.models import Organization
+from dues import selectors
+from dues.models import DuesBase, DuesObligation, DuesPayment, PaymentAllocation, Remittance
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tier_s(db):
+    out = io.StringIO()
+    call_command("generate_scale_data", "--tier", "S", stdout=out)
+    assert "dues.scale" in out.getvalue()
+    root = Organization.objects.get(code="SCALE-S", depth=1)
+    assert DuesBase.objects.count() > 10_000
+    periods = set(DuesObligation.objects.values_list("period", flat=True).distinct())
+    assert len(periods) == 36
+    assert DuesPayment.objects.filter(to_centre=True).exists()
+    allocated = sum(PaymentAllocation.objects.values_list("amount", flat=True)[:1000])
+    assert allocated > 0
+    arrears = selectors.arrears_in_subtree(root.path)
+    buckets = Counter(a.bucket for _m, a in arrears)
+    assert buckets["1-2"] and buckets["3-5"] and buckets["6+"]
+    assert any(a.lapse_review for _m, a in arrears)
+    paying = DuesObligation.objects.values("member_id").distinct().count()
+    assert 0.8 < 1 - len(arrears) / paying < 0.9  # ~85 % are paid up
+    assert Remittance.objects.filter(status="confirmed").exists()
+    call_command("generate_scale_data", "--tier", "S", "--replace", stdout=io.StringIO())
+    assert len(set(DuesObligation.objects.values_list("period", flat=True).distinct())) == 36
