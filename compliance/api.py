@@ -27,7 +27,9 @@ class WindowSerializer(serializers.Serializer):
     period = serializers.CharField(source="window.code", help_text="2026-09, 2026-Q3 or 2026")
     start = serializers.DateField(source="window.start")
     end = serializers.DateField(source="window.end")
-    unit = serializers.CharField(help_text="党小组 name (党小组会) or talk pair type (谈心谈话); empty otherwise")
+    unit = serializers.CharField(
+        help_text="党小组 name (党小组会) or talk pair type (谈心谈话); empty otherwise"
+    )
     party_group = serializers.IntegerField(source="unit_id", allow_null=True)
     required = serializers.IntegerField()
     held = serializers.IntegerField(help_text="locked meetings held in the window")
@@ -98,12 +100,18 @@ class ComplianceView(APIView):
     @extend_schema(
         operation_id="compliance_retrieve",
         parameters=[
-            OpenApiParameter("org", OpenApiTypes.INT, required=True, description="organisation id (党委 or 党支部)"),
             OpenApiParameter(
-                "period", OpenApiTypes.STR, description="2026-09 (month), 2026-Q3 (quarter) or 2026 (year); default: this quarter"
+                "org", OpenApiTypes.INT, required=True, description="organisation id (党委 or 党支部)"
             ),
             OpenApiParameter(
-                "sort", OpenApiTypes.STR, description="name (default), missing, or a rule code (worst first with -)"
+                "period",
+                OpenApiTypes.STR,
+                description="2026-09 (month), 2026-Q3 (quarter) or 2026 (year); default: this quarter",
+            ),
+            OpenApiParameter(
+                "sort",
+                OpenApiTypes.STR,
+                description="name (default), missing, or a rule code (worst first with -)",
             ),
             OpenApiParameter("page", OpenApiTypes.INT),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="branches per page (≤ 500)"),

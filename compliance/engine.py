@@ -210,7 +210,9 @@ class _Rules:
             rule.scope_path = rule.organization.path if rule.organization_id else ""
             rule.scope_depth = rule.organization.depth if rule.organization_id else 0
             self.rows[rule.code].append(rule)
-        self.scoped_paths = sorted({r.scope_path for rows in self.rows.values() for r in rows if r.scope_path})
+        self.scoped_paths = sorted(
+            {r.scope_path for rows in self.rows.values() for r in rows if r.scope_path}
+        )
         self._memo = {}
 
     def scope_key(self, path):
@@ -400,9 +402,9 @@ def _locked_meetings(org, spans):
             out[(org_id, code)].append(item)
         if themed and kind != MeetingKind.THEMED_DAY and RuleCode.THEMED_DAY in spans:
             out[(org_id, RuleCode.THEMED_DAY)].append(item)
-        if kind == MeetingKind.PARTY_LECTURE and lecturer == LecturerType.BRANCH_SECRETARY:
-            if RuleCode.SECRETARY_LECTURE in spans:
-                out[(org_id, RuleCode.SECRETARY_LECTURE)].append(item)
+        secretary = kind == MeetingKind.PARTY_LECTURE and lecturer == LecturerType.BRANCH_SECRETARY
+        if secretary and RuleCode.SECRETARY_LECTURE in spans:
+            out[(org_id, RuleCode.SECRETARY_LECTURE)].append(item)
     return out
 
 
@@ -412,7 +414,9 @@ def _talks(org, span):
         return {}
     out = defaultdict(list)
     rows = (
-        Talk.objects.filter(organization__path__startswith=org.path, held_on__gte=span[0], held_on__lte=span[1])
+        Talk.objects.filter(
+            organization__path__startswith=org.path, held_on__gte=span[0], held_on__lte=span[1]
+        )
         .values_list("id", "organization_id", "pair_type", "held_on")
         .order_by()
     )

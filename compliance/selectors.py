@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from meetings.models import ATTENDED_STATUSES, Attendance, Meeting
 from members.development import add_months
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES
 
 # 党章§9: a member who, without good reason, takes no part in organisational life for six
 # consecutive months is regarded as having given up membership (自行脱党) — a ground for review.
@@ -28,12 +28,7 @@ def members_without_org_life(members, *, today=None, months=NO_ORG_LIFE_MONTHS):
         member=OuterRef("pk"), status__in=ATTENDED_STATUSES, meeting__locked_at__isnull=False
     )
     recent = attended.filter(meeting__held_on__gte=since)
-    last = (
-        attended.order_by()
-        .values("member")
-        .annotate(last=Max("meeting__held_on"))
-        .values("last")
-    )
+    last = attended.order_by().values("member").annotate(last=Max("meeting__held_on")).values("last")
     return (
         members.filter(status__in=ACTIVE_STATUSES)
         .filter(Q(admitted_on__isnull=True) | Q(admitted_on__lte=since))

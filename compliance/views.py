@@ -91,7 +91,9 @@ def _rectify_url(branch_id, rule, period, summary):
 def _miss_summary(branch_name, rule, period):
     missed = rule.missed_windows
     where = "、".join(f"{w.window.code}{('（' + w.unit + '）') if w.unit else ''}" for w in missed)
-    return _("%(branch)s %(period)s %(rule)s未达标：应%(required)s次，已开并锁定记录%(held)s次（未达标周期：%(where)s）。") % {
+    return _(
+        "%(branch)s %(period)s %(rule)s未达标：应%(required)s次，已开并锁定记录%(held)s次（未达标周期：%(where)s）。"
+    ) % {
         "branch": branch_name,
         "period": period.code,
         "rule": rule.label,
@@ -125,7 +127,10 @@ def overview(request):
             flip = "desc"
         return "?" + urlencode({"org": org.pk, "period": period.code, "sort": key, "dir": flip})
 
-    columns = [{"code": r.code, "label": RuleCode(r.code).label, "rollup": r, "sort": sort_link(r.code)} for r in report.rules]
+    columns = [
+        {"code": r.code, "label": RuleCode(r.code).label, "rollup": r, "sort": sort_link(r.code)}
+        for r in report.rules
+    ]
     return render(
         request,
         "compliance/overview.html",
@@ -151,7 +156,9 @@ def branch(request, pk):
     meetings that satisfy it and, for a miss, the way to a rectification item."""
     org = _visible_org(request, pk)
     if org.kind not in BRANCH_KINDS:
-        return redirect(f"{reverse('compliance:overview')}?org={org.pk}&period={request.GET.get('period', '')}")
+        return redirect(
+            f"{reverse('compliance:overview')}?org={org.pk}&period={request.GET.get('period', '')}"
+        )
     period, period_error = _period(request)
     report = evaluate(org, period)
     result = report.branches[0] if report.branches else None
@@ -201,10 +208,19 @@ def inactive(request):
     if org is None:
         return render(request, "compliance/none.html", status=404)
     members = Member.objects.visible_to(request.user).filter(branch__path__startswith=org.path)
-    qs = selectors.members_without_org_life(members).select_related("branch").order_by("branch__path", "name", "pk")
+    qs = (
+        selectors.members_without_org_life(members)
+        .select_related("branch")
+        .order_by("branch__path", "name", "pk")
+    )
     page = Paginator(qs, MEMBER_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "compliance/inactive.html",
-        {"org": org, "page": page, "since": selectors.no_org_life_since(), "months": selectors.NO_ORG_LIFE_MONTHS},
+        {
+            "org": org,
+            "page": page,
+            "since": selectors.no_org_life_since(),
+            "months": selectors.NO_ORG_LIFE_MONTHS,
+        },
     )

@@ -72,7 +72,7 @@ class _Table:
 
     def __init__(self, model, now):
         self.model = model
-        self.fields = [f for f in model._meta.concrete_fields]
+        self.fields = list(model._meta.concrete_fields)
         self.columns = [f.column for f in self.fields]
         self.index = {f.attname: i for i, f in enumerate(self.fields)}
         defaults = []
@@ -166,10 +166,11 @@ class _Generator:
         if not active:
             return
         full = [m for m in active if m[1] == MemberStatus.FULL]
-        secretary, organizer = posts.get((branch["pk"], PostRole.SECRETARY)), posts.get(
-            (branch["pk"], PostRole.ORGANIZATION_MEMBER)
+        secretary, organizer = (
+            posts.get((branch["pk"], PostRole.SECRETARY)),
+            posts.get((branch["pk"], PostRole.ORGANIZATION_MEMBER)),
         )
-        committee = [m for m in full[:5]] if len(full) >= 7 else []
+        committee = list(full[:5]) if len(full) >= 7 else []
         by_group = defaultdict(list)
         for m in active:
             if m[3]:
@@ -182,17 +183,18 @@ class _Generator:
                 owed.append((MeetingKind.GENERAL_MEETING, None, active, self.day_in(month_start)))
             if (month_start.month % 3 == 2) and rng.random() < p:
                 owed.append((MeetingKind.PARTY_LECTURE, None, active, self.day_in(month_start)))
-            if month_start.month == 12:
+            if month_start.month == 12 and rng.random() < p:
+                day = self.day_in(month_start, 5, 26)
+                owed.append((MeetingKind.ORG_LIFE, None, active, day))
                 if rng.random() < p:
-                    day = self.day_in(month_start, 5, 26)
-                    owed.append((MeetingKind.ORG_LIFE, None, active, day))
-                    if rng.random() < p:
-                        owed.append((MeetingKind.APPRAISAL, None, active, day))
+                    owed.append((MeetingKind.APPRAISAL, None, active, day))
             if committee and rng.random() < p:
                 owed.append((MeetingKind.COMMITTEE_MEETING, None, committee, self.day_in(month_start)))
             for group_id in groups:
                 if rng.random() < p:
-                    owed.append((MeetingKind.GROUP_MEETING, group_id, by_group[group_id], self.day_in(month_start)))
+                    owed.append(
+                        (MeetingKind.GROUP_MEETING, group_id, by_group[group_id], self.day_in(month_start))
+                    )
             themed = rng.random() < p
             combinable = [i for i, o in enumerate(owed) if o[2] is active]
             combined = None
@@ -274,7 +276,9 @@ class _Generator:
             host_id=secretary,
             recorder_id=organizer or secretary,
             lecturer_id=secretary if lecturer_type == LecturerType.BRANCH_SECRETARY else None,
-            lecturer_name="" if lecturer_type == LecturerType.BRANCH_SECRETARY or not lecturer_type else "特邀讲师",
+            lecturer_name=""
+            if lecturer_type == LecturerType.BRANCH_SECRETARY or not lecturer_type
+            else "特邀讲师",
             lecturer_type=lecturer_type,
             minutes="会议按议程进行，形成决议如下：……",
             expected_count=len(attendees),
@@ -326,7 +330,10 @@ def generate(ctx):
     posts = {
         (org_id, role): member_id
         for org_id, role, member_id in CommitteePost.objects.current()
-        .filter(organization__path__startswith=root.path, role__in=(PostRole.SECRETARY, PostRole.ORGANIZATION_MEMBER))
+        .filter(
+            organization__path__startswith=root.path,
+            role__in=(PostRole.SECRETARY, PostRole.ORGANIZATION_MEMBER),
+        )
         .values_list("organization_id", "role", "member_id")
     }
     people = defaultdict(list)

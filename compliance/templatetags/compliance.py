@@ -20,7 +20,12 @@ register = template.Library()
 def compliance_panel(org, user):
     today = timezone.localdate()
     month = current(MONTH, today)
-    context = {"org": org, "month": month, "quarter": current(QUARTER, today), "is_branch": org.kind in BRANCH_KINDS}
+    context = {
+        "org": org,
+        "month": month,
+        "quarter": current(QUARTER, today),
+        "is_branch": org.kind in BRANCH_KINDS,
+    }
     if not context["is_branch"]:
         return context
     report = evaluate(org, month, today=today)

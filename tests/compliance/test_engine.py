@@ -193,7 +193,11 @@ def test_override_for_one_subtree_with_its_effective_dates(cast, meeting):
     )
     # ... and branch b, inside c1, requires two 党课 a quarter.
     ComplianceRule.objects.create(
-        code="party_lecture", organization=cast.b, frequency="quarter", min_count=2, effective_from=D(2026, 1, 1)
+        code="party_lecture",
+        organization=cast.b,
+        frequency="quarter",
+        min_count=2,
+        effective_from=D(2026, 1, 1),
     )
     meeting(cast.b, "party_lecture", D(2026, 8, 1))
     with at(D(2027, 2, 1)):
@@ -242,7 +246,9 @@ def _add_branches(parent, n, meeting):
         branch = Organization.objects.add_child(parent, {"name": f"新支部{i}", "kind": "branch"})
         group = Organization.objects.add_child(branch, {"name": f"新支部{i}党小组", "kind": "party_group"})
         meeting(branch, "group_meeting", D(2026, 7, 2), group=group, themed=True)
-        Talk.objects.create(organization=branch, held_on=D(2026, 7, 3), pair_type="member_member", topic="谈心")
+        Talk.objects.create(
+            organization=branch, held_on=D(2026, 7, 3), pair_type="member_member", topic="谈心"
+        )
 
 
 def test_query_count_is_fixed_whatever_the_subtree_size(cast, meeting, django_assert_num_queries):

@@ -24,7 +24,9 @@ def _october_2026():
 
 def test_committee_table_shows_branches_by_rules(cast, client_for, meeting):
     meeting(cast.a, "themed_day", D(2026, 9, 1))
-    page = client_for(cast.committee).get(reverse("compliance:overview"), {"org": cast.c1.pk, "period": "2026-09"})
+    page = client_for(cast.committee).get(
+        reverse("compliance:overview"), {"org": cast.c1.pk, "period": "2026-09"}
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "甲党支部" in html and "乙党支部" in html and "丁党支部" not in html
@@ -40,7 +42,9 @@ def test_committee_table_defaults_to_home_org_and_this_quarter(cast, client_for)
 
 
 def test_malformed_period_falls_back_with_the_message(cast, client_for):
-    page = client_for(cast.committee).get(reverse("compliance:overview"), {"org": cast.c1.pk, "period": "2026-Q5"})
+    page = client_for(cast.committee).get(
+        reverse("compliance:overview"), {"org": cast.c1.pk, "period": "2026-Q5"}
+    )
     assert page.status_code == 200
     assert "Q1 至 Q4" in page.content.decode() and page.context["period"].code == "2026-Q4"
 
@@ -49,11 +53,13 @@ def test_sorting_by_a_rule_puts_misses_first(cast, client_for, meeting):
     meeting(cast.b, "general_meeting", D(2026, 8, 1))
     client = client_for(cast.committee)
     page = client.get(
-        reverse("compliance:overview"), {"org": cast.c1.pk, "period": "2026-Q3", "sort": "general_meeting", "dir": "desc"}
+        reverse("compliance:overview"),
+        {"org": cast.c1.pk, "period": "2026-Q3", "sort": "general_meeting", "dir": "desc"},
     )
     assert [b.id for b in page.context["page"].object_list] == [cast.a.pk, cast.b.pk]
     page = client.get(
-        reverse("compliance:overview"), {"org": cast.c1.pk, "period": "2026-Q3", "sort": "general_meeting", "dir": "asc"}
+        reverse("compliance:overview"),
+        {"org": cast.c1.pk, "period": "2026-Q3", "sort": "general_meeting", "dir": "asc"},
     )
     assert [b.id for b in page.context["page"].object_list] == [cast.b.pk, cast.a.pk]
     page = client.get(reverse("compliance:overview"), {"org": cast.c1.pk, "sort": "name", "dir": "desc"})
@@ -61,14 +67,18 @@ def test_sorting_by_a_rule_puts_misses_first(cast, client_for, meeting):
 
 
 def test_a_branch_goes_to_its_own_page(cast, client_for):
-    page = client_for(cast.committee).get(reverse("compliance:overview"), {"org": cast.a.pk, "period": "2026-09"})
+    page = client_for(cast.committee).get(
+        reverse("compliance:overview"), {"org": cast.a.pk, "period": "2026-09"}
+    )
     assert page.status_code == 302
     assert page["Location"] == f"{reverse('compliance:branch', args=[cast.a.pk])}?period=2026-09"
 
 
 def test_branch_page_links_the_meetings_and_offers_a_rectification_for_a_miss(cast, client_for, meeting):
     m = meeting(cast.a, "committee_meeting", D(2026, 9, 10), themed=True)
-    page = client_for(cast.secretary_a).get(reverse("compliance:branch", args=[cast.a.pk]), {"period": "2026-09"})
+    page = client_for(cast.secretary_a).get(
+        reverse("compliance:branch", args=[cast.a.pk]), {"period": "2026-09"}
+    )
     html = page.content.decode()
     assert f'href="/meetings/{m.pk}/"' in html
     rules = {item["rule"].code: item for item in page.context["rules"]}
@@ -83,7 +93,9 @@ def test_branch_page_links_the_meetings_and_offers_a_rectification_for_a_miss(ca
 
 
 def test_a_member_sees_the_branch_page_without_the_rectification_button(cast, client_for):
-    page = client_for(cast.member_a).get(reverse("compliance:branch", args=[cast.a.pk]), {"period": "2026-09"})
+    page = client_for(cast.member_a).get(
+        reverse("compliance:branch", args=[cast.a.pk]), {"period": "2026-09"}
+    )
     assert page.status_code == 200
     assert "生成整改事项" not in page.content.decode()
 
@@ -120,8 +132,12 @@ def _branches(parent, n):
         Organization.objects.add_child(parent, {"name": f"批量支部{i:02d}", "kind": "branch"})
 
 
-def test_committee_table_query_count_is_the_same_for_1_and_50_rows(cast, client_for, django_assert_num_queries):
-    c3 = Organization.objects.add_child(Organization.objects.get(pk=cast.root.pk), {"name": "第三党委", "kind": "committee"})
+def test_committee_table_query_count_is_the_same_for_1_and_50_rows(
+    cast, client_for, django_assert_num_queries
+):
+    c3 = Organization.objects.add_child(
+        Organization.objects.get(pk=cast.root.pk), {"name": "第三党委", "kind": "committee"}
+    )
     _branches(c3, 1)
     client = client_for(cast.admin)
     url = reverse("compliance:overview")
@@ -146,7 +162,9 @@ def test_committee_table_query_count_is_the_same_for_1_and_50_rows(cast, client_
 def test_inactive_list_query_count_is_the_same_for_1_and_50_rows(cast, client_for):
     from tests.conftest import make_member
 
-    c3 = Organization.objects.add_child(Organization.objects.get(pk=cast.root.pk), {"name": "第三党委", "kind": "committee"})
+    c3 = Organization.objects.add_child(
+        Organization.objects.get(pk=cast.root.pk), {"name": "第三党委", "kind": "committee"}
+    )
     _branches(c3, 1)
     branch = Organization.objects.filter(path__startswith=c3.path, kind="branch").first()
     client = client_for(cast.admin)
