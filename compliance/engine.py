@@ -252,10 +252,6 @@ class _Rules:
         return out
 
 
-def _local_date(moment):
-    return timezone.localtime(moment).date()
-
-
 def evaluate(org, period, *, today=None):
     """The compliance of `org` (a branch, or every branch in a committee's subtree) for `period`."""
     today = today or timezone.localdate()
@@ -288,6 +284,7 @@ def evaluate(org, period, *, today=None):
     meetings = _locked_meetings(org, spans) if branches else {}
     talks = _talks(org, spans.get(RuleCode.TALK)) if branches else {}
 
+    pair_types = [(pair, str(label)) for pair, label in TalkPairType.choices]
     results = []
     for branch in branches:
         members = full.get(branch["id"], 0)
@@ -307,9 +304,9 @@ def evaluate(org, period, *, today=None):
                         )
                 elif code == RuleCode.TALK:
                     items = talks.get(branch["id"], ())
-                    for pair, label in TalkPairType.choices:
+                    for pair, label in pair_types:
                         mine = [t for t in items if t[3] == pair]
-                        result.windows.append(_window(window, rule, mine, today, unit=str(label)))
+                        result.windows.append(_window(window, rule, mine, today, unit=label))
                 else:
                     items = meetings.get((branch["id"], code), ())
                     result.windows.append(_window(window, rule, items, today))
@@ -355,7 +352,7 @@ def _window(window, rule, items, today, *, unit_id=None, unit=""):
         required=rule.min_count,
         held=len(inside),
         status=status,
-        meeting_ids=sorted(m[2] for m in inside),
+        meeting_ids=[m[2] for m in inside],  # in the order held (the queries sort by date)
         unit_id=unit_id,
         unit=unit,
     )
@@ -392,11 +389,12 @@ def _locked_meetings(org, spans):
             "held_on",
             "locked_at",
         )
-        .order_by()
+        .order_by("held_on", "id")
     )
     kind_codes = {kind: code for code, kind in RULE_KIND.items() if code != RuleCode.SECRETARY_LECTURE}
+    tz = timezone.get_current_timezone()  # a lock counts on its date in Asia/Shanghai
     for pk, org_id, group_id, kind, themed, lecturer, held_on, locked_at in rows:
-        item = (held_on, _local_date(locked_at), pk, group_id)
+        item = (held_on, locked_at.astimezone(tz).date(), pk, group_id)
         code = kind_codes.get(kind)
         if code in spans:
             out[(org_id, code)].append(item)
@@ -418,7 +416,7 @@ def _talks(org, span):
             organization__path__startswith=org.path, held_on__gte=span[0], held_on__lte=span[1]
         )
         .values_list("id", "organization_id", "pair_type", "held_on")
-        .order_by()
+        .order_by("held_on", "id")
     )
     for pk, org_id, pair, held_on in rows:
         out[org_id].append((held_on, held_on, pk, pair))

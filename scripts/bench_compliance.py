@@ -72,7 +72,7 @@ def big_committee(root, count):
     for district in districts:
         district.refresh_from_db()
         holder.refresh_from_db()
-        district.move(holder, "last-child")
+        Organization.objects.move(district, holder, "last-child")
     return Organization.objects.get(pk=holder.pk)
 
 
@@ -107,10 +107,12 @@ def main():
 
     try:
         with transaction.atomic():
-            district = Organization.objects.filter(
-                path__startswith=root.path, depth=root.depth + 1, kind=OrgKind.COMMITTEE
-            ).first()
             big = big_committee(root, args.districts)
+            district = (
+                Organization.objects.filter(path__startswith=root.path, depth=root.depth + 1, kind=OrgKind.COMMITTEE)
+                .exclude(pk=big.pk)
+                .last()
+            )
             root = Organization.objects.get(pk=root.pk)
             for label, org, period in (
                 (f"engine, one district 党委, {quarter}", district, quarter),
