@@ -109,7 +109,9 @@ def main():
         with transaction.atomic():
             big = big_committee(root, args.districts)
             district = (
-                Organization.objects.filter(path__startswith=root.path, depth=root.depth + 1, kind=OrgKind.COMMITTEE)
+                Organization.objects.filter(
+                    path__startswith=root.path, depth=root.depth + 1, kind=OrgKind.COMMITTEE
+                )
                 .exclude(pk=big.pk)
                 .last()
             )
