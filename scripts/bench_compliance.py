@@ -102,9 +102,6 @@ def main():
     )
     print(f"{'scenario':<52} {'branches':>8} {'queries':>8} {'median ms':>10}")
 
-    def branches(org):
-        return Organization.objects.filter(path__startswith=org.path, kind__in=BRANCH_KINDS).count()
-
     try:
         with transaction.atomic():
             big = big_committee(root, args.districts)
@@ -126,6 +123,9 @@ def main():
                     lambda org=org, period=period: evaluate(org, period), args.runs
                 )
                 print(f"{label:<52} {len(report.branches):>8} {counts:>8} {median * 1000:>10.1f}")
+            one_branch = Organization.objects.filter(
+                path__startswith=district.path, kind__in=BRANCH_KINDS
+            ).first()
             user = get_user_model().objects.create_user(
                 username="bench_compliance", password=None, name="bench"
             )
@@ -139,10 +139,17 @@ def main():
                     f"/api/v1/compliance/?org={root.pk}&period={quarter}",
                 ),
                 ("page /compliance/inactive/, whole tree", f"/compliance/inactive/?org={root.pk}"),
+                ("page /compliance/inactive/, one district 党委", f"/compliance/inactive/?org={district.pk}"),
+                ("page /compliance/?org=<district>", f"/compliance/?org={district.pk}&period={quarter}"),
+                (
+                    "page /compliance/branch/<id>/ (one branch)",
+                    f"/compliance/branch/{one_branch.pk}/?period={quarter}",
+                ),
+                ("page /orgs/<branch>/ (with the due panel)", f"/orgs/{one_branch.pk}/"),
             ):
                 counts, median, response = timed(lambda url=url: client.get(url, secure=True), args.runs)
                 assert response.status_code == 200, (url, response.status_code)
-                print(f"{label:<52} {branches(root):>8} {counts:>8} {median * 1000:>10.1f}")
+                print(f"{label:<52} {'':>8} {counts:>8} {median * 1000:>10.1f}")
             counts, median, flagged = timed(
                 lambda: members_without_org_life(
                     Member.objects.filter(branch__path__startswith=root.path)

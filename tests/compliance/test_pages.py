@@ -81,6 +81,7 @@ def test_branch_page_links_the_meetings_and_offers_a_rectification_for_a_miss(ca
     )
     html = page.content.decode()
     assert f'href="/meetings/{m.pk}/"' in html
+    assert "支委会与主题党日合并召开" in html
     rules = {item["rule"].code: item for item in page.context["rules"]}
     assert rules["themed_day"]["rule"].status == "met" and rules["themed_day"]["rectify"] is None
     link = urlparse(rules["general_meeting"]["rectify"])
