@@ -61,9 +61,13 @@ def _visible_org(request, pk):
     return get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
 
 
-def _picker(period):
+def _picker(period, **keep):
+    """The period picker's links keep the rest of the query (organisation, sort)."""
     today = timezone.localdate()
+    kept = {k: v for k, v in keep.items() if v}
     return {
+        "keep_query": urlencode(kept) + "&" if kept else "",
+        "keep": kept,
         "period": period,
         "previous": period.previous(),
         "next": period.next(),
@@ -145,7 +149,9 @@ def overview(request):
             "missing_sort": sort_link("missing"),
             "period_error": period_error,
             "statuses": STATUS_LABELS,
-            **_picker(period),
+            **_picker(
+                period, org=org.pk, sort=sort if sort != "name" else "", dir=request.GET.get("dir", "")
+            ),
         },
     )
 

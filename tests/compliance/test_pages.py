@@ -57,6 +57,10 @@ def test_sorting_by_a_rule_puts_misses_first(cast, client_for, meeting):
         {"org": cast.c1.pk, "period": "2026-Q3", "sort": "general_meeting", "dir": "desc"},
     )
     assert [b.id for b in page.context["page"].object_list] == [cast.a.pk, cast.b.pk]
+    # The period picker keeps the sort.
+    assert (
+        f"?org={cast.c1.pk}&amp;sort=general_meeting&amp;dir=desc&amp;period=2026-Q2" in page.content.decode()
+    )
     page = client.get(
         reverse("compliance:overview"),
         {"org": cast.c1.pk, "period": "2026-Q3", "sort": "general_meeting", "dir": "asc"},
