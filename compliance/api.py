@@ -17,10 +17,17 @@ from rest_framework.views import APIView
 
 from branches.models import Organization
 
-from .engine import STATUS_LABELS, evaluate, sort_branches
+from .engine import evaluate, sort_branches
 from .periods import QUARTER, PeriodError, current, parse_period
 
-STATUSES = list(STATUS_LABELS)
+STATUS_HELP = (
+    "met, open (window not ended), late (made up late: minutes locked after the window), missing, n/a"
+)
+
+
+def status_field(**kwargs):
+    # A plain string (not an enum): "status" names other choice sets across the API.
+    return serializers.CharField(help_text=kwargs.pop("help_text", STATUS_HELP), **kwargs)
 
 
 class WindowSerializer(serializers.Serializer):
@@ -33,7 +40,7 @@ class WindowSerializer(serializers.Serializer):
     party_group = serializers.IntegerField(source="unit_id", allow_null=True)
     required = serializers.IntegerField()
     held = serializers.IntegerField(help_text="locked meetings held in the window")
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = status_field()
     meeting_ids = serializers.ListField(child=serializers.IntegerField())
 
 
@@ -44,7 +51,7 @@ class RuleResultSerializer(serializers.Serializer):
     frequency = serializers.CharField(allow_blank=True)
     required = serializers.IntegerField()
     held = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = status_field()
     meeting_ids = serializers.ListField(child=serializers.IntegerField())
     windows = WindowSerializer(many=True)
 
@@ -52,7 +59,7 @@ class RuleResultSerializer(serializers.Serializer):
 class RollUpSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATUSES, help_text="the worst status over the branches")
+    status = status_field(help_text="the worst status over the branches: " + STATUS_HELP)
     required = serializers.IntegerField()
     held = serializers.IntegerField()
     branches = serializers.DictField(
