@@ -11,6 +11,7 @@ is an `Amendment` with a reason; the original text and every amendment stay visi
 """
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -218,9 +219,18 @@ class Meeting(models.Model):
         day = self.held_on or self.planned_on
         return f"{self.get_kind_display()} {day or ''} {self.topic}".strip()
 
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("meetings:detail", args=[self.pk])
+
     @property
     def is_locked(self):
         return self.minutes_state in LOCKED_STATES
+
+    @property
+    def day(self):
+        return self.held_on or self.planned_on
 
 
 class AttendanceStatus(models.TextChoices):
@@ -296,6 +306,18 @@ class Resolution(models.Model):
         return self.text[:60]
 
 
+class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Items of the meetings the user may see, and their own wherever they are."""
+        from branches.scoping import scope_for
+
+        scope = scope_for(user)
+        return self.filter(scope.visible_q("meeting__organization__") | Q(owner_id__in=scope.member_ids))
+
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+
 class ActionItem(models.Model):
     """A follow-up decided at a meeting; shown on the owner's page until done."""
 
@@ -309,6 +331,8 @@ class ActionItem(models.Model):
     due_on = models.DateField(_("完成期限"), null=True, blank=True)
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     done_note = models.CharField(_("完成情况"), max_length=300, blank=True)
+
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("待办事项")
@@ -384,6 +408,13 @@ class Amendment(models.Model):
 
     def __str__(self):
         return f"{self.meeting} · {self.field}"
+
+    @property
+    def field_label(self):
+        try:
+            return Meeting._meta.get_field(self.field).verbose_name
+        except FieldDoesNotExist:
+            return self.field
 
 
 class TalkPairType(models.TextChoices):

@@ -92,9 +92,21 @@ def annotate_schedule(members, today=None):
     return members
 
 
+# Higher apps add their events to a person's timeline (members never imports them): each source is
+# a callable member → iterable of (date, kind, title, detail, obj), registered in its app's ready().
+TIMELINE_SOURCES = []
+
+
+def add_timeline_source(source):
+    if source not in TIMELINE_SOURCES:
+        TIMELINE_SOURCES.append(source)
+
+
 def timeline(member):
     """Everything that happened to a person, newest first: (date, kind, title, detail, obj)."""
     events = []
+    for source in TIMELINE_SOURCES:
+        events.extend(source(member))
     for change in StatusChange.objects.filter(member=member).select_related("changed_by"):
         from .models import MemberStatus
 

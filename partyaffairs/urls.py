@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("branches.api_urls")),
     path("", include("exports.api_urls")),
     path("", include("members.api_urls")),
+    path("", include("meetings.api_urls")),
     path("", include("compliance.api_urls")),
 ]
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("orgs/", include("branches.urls")),
     path("members/", include("members.urls")),
+    path("meetings/", include("meetings.urls")),
     path("exports/", include("exports.urls")),
     path("compliance/", include("compliance.urls")),
     path("admin/", admin.site.urls),
