@@ -64,7 +64,7 @@ RULE_KIND = {
 ONE_DAY = datetime.timedelta(days=1)
 
 
-@dataclass
+@dataclass(slots=True)
 class WindowResult:
     window: object  # periods.Period
     required: int
@@ -335,27 +335,26 @@ def _full_member_counts(org):
 
 
 def _window(window, rule, items, today, *, unit_id=None, unit=""):
-    """Status of one window from the (held_on, locked_on, id, …) rows that may fall in it."""
-    deadline = window.end + datetime.timedelta(days=rule.grace_days)
-    inside = [m for m in items if window.start <= m[0] <= window.end]
-    timely = [m for m in inside if m[1] <= deadline]
-    if len(timely) >= rule.min_count:
+    """Status of one window from the (held_on, locked_on, id, …) rows that may fall in it. Called
+    once per branch, rule, window and unit — the hot loop of a city-wide computation."""
+    start, end = window.start, window.end
+    deadline = end + datetime.timedelta(days=rule.grace_days) if rule.grace_days else end
+    ids, timely = [], 0
+    for item in items:
+        if start <= item[0] <= end:
+            ids.append(item[2])  # in the order held (the queries sort by date)
+            if item[1] <= deadline:
+                timely += 1
+    need = rule.min_count
+    if timely >= need:
         status = MET
     elif today <= deadline:
         status = OPEN
-    elif len(inside) >= rule.min_count:
+    elif len(ids) >= need:
         status = LATE
     else:
         status = MISSING
-    return WindowResult(
-        window=window,
-        required=rule.min_count,
-        held=len(inside),
-        status=status,
-        meeting_ids=[m[2] for m in inside],  # in the order held (the queries sort by date)
-        unit_id=unit_id,
-        unit=unit,
-    )
+    return WindowResult(window, need, len(ids), status, ids, unit_id, unit)
 
 
 def _locked_meetings(org, spans):
