@@ -7,3 +7,10 @@ class ComplianceConfig(AppConfig):
 
     name = "compliance"
     verbose_name = _("组织生活合规")
+
+    def ready(self):
+        from audit.services import register
+
+        from .models import ComplianceRule
+
+        register(ComplianceRule)

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("meetings.api_urls")),
     path("", include("rectifications.api_urls")),
     path("", include("dues.api_urls")),
+    path("", include("compliance.api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("dues/", include("dues.urls")),
     path("exports/", include("exports.urls")),
     path("rectifications/", include("rectifications.urls")),
+    path("compliance/", include("compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 PASSWORD = "partyaffairs-demo"
 WIDTHS = {"phone": (390, 1600), "desktop": (1366, 1400)}
@@ -43,6 +44,8 @@ def login(browser, base, username):
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # Wait for the login to land before the next get(), or the redirect overtakes it.
+    WebDriverWait(browser, 15).until(lambda b: "/accounts/login/" not in b.current_url)
 
 
 def main():

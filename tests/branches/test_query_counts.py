@@ -159,10 +159,13 @@ def test_branch_detail_page(city, client_for, django_assert_num_queries, rows):
     # 9     its party groups, with annotations
     # 10    the current committee posts with their members
     # 11    the member roster with each member's party group (select_related)
-    # 12    the change history with its actors
-    # 13    panels of higher apps: overdue rectification items escalated here (COUNT)
-    # 14-16 session save: SAVEPOINT, UPDATE django_session, RELEASE SAVEPOINT
-    response = get(client, f"/orgs/{branch.pk}/", django_assert_num_queries, 16)
+    # 12-16 the 本月/本季度应开会议 panel (compliance engine): rules, organisations, full
+    #       members, locked meetings, talks
+    # 17    the panel's count of members with no organisational life for 6 months
+    # 18    the change history with its actors
+    # 19    panels of higher apps: overdue rectification items escalated here (COUNT)
+    # 20-22 session save: SAVEPOINT, UPDATE django_session, RELEASE SAVEPOINT
+    response = get(client, f"/orgs/{branch.pk}/", django_assert_num_queries, 22)
     assert len(response.context["members"]) == rows
     assert len(response.context["children"]) == 2
 

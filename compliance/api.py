@@ -1,0 +1,154 @@
+"""`GET /api/v1/compliance/?org=<id>&period=2026-Q3`: the per-rule result for an organisation (for
+a committee rolled up over its subtree) and, page by page, per branch.
+
+The organisation is looked up among those the user may see (`visible_to`): a foreign id is a 404
+like a missing one. A malformed period is a 400 naming the parameter."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from branches.models import Organization
+
+from .engine import evaluate, sort_branches
+from .periods import QUARTER, PeriodError, current, parse_period
+
+STATUS_HELP = (
+    "met, open (window not ended), late (made up late: minutes locked after the window), missing, n/a"
+)
+
+
+def status_field(**kwargs):
+    # A plain string (not an enum): "status" names other choice sets across the API.
+    return serializers.CharField(help_text=kwargs.pop("help_text", STATUS_HELP), **kwargs)
+
+
+class WindowSerializer(serializers.Serializer):
+    period = serializers.CharField(source="window.code", help_text="2026-09, 2026-Q3 or 2026")
+    start = serializers.DateField(source="window.start")
+    end = serializers.DateField(source="window.end")
+    unit = serializers.CharField(
+        help_text="党小组 name (党小组会) or talk pair type (谈心谈话); empty otherwise"
+    )
+    party_group = serializers.IntegerField(source="unit_id", allow_null=True)
+    required = serializers.IntegerField()
+    held = serializers.IntegerField(help_text="locked meetings held in the window")
+    status = status_field()
+    meeting_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class RuleResultSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    applicable = serializers.BooleanField()
+    frequency = serializers.CharField(allow_blank=True)
+    required = serializers.IntegerField()
+    held = serializers.IntegerField()
+    status = status_field()
+    meeting_ids = serializers.ListField(child=serializers.IntegerField())
+    windows = WindowSerializer(many=True)
+
+
+class RollUpSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    status = status_field(help_text="the worst status over the branches: " + STATUS_HELP)
+    required = serializers.IntegerField()
+    held = serializers.IntegerField()
+    branches = serializers.DictField(
+        source="counts", child=serializers.IntegerField(), help_text="branches per status"
+    )
+    met_rate = serializers.IntegerField(allow_null=True, help_text="percent of applicable branches met")
+
+
+class BranchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    full_members = serializers.IntegerField()
+    missing = serializers.IntegerField(help_text="rules missed")
+    rules = RuleResultSerializer(source="rule_list", many=True)
+
+
+class ComplianceSerializer(serializers.Serializer):
+    org = serializers.SerializerMethodField()
+    period = serializers.CharField(source="period.code")
+    start = serializers.DateField(source="period.start")
+    end = serializers.DateField(source="period.end")
+    today = serializers.DateField()
+    rules = RollUpSerializer(many=True)
+
+    def get_org(self, report) -> dict:
+        return {"id": report.org.pk, "name": report.org.name, "kind": report.org.kind}
+
+
+class PageSerializer(ComplianceSerializer):
+    count = serializers.IntegerField(help_text="branches in the subtree")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    branches = BranchSerializer(many=True)
+
+
+class BranchPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ComplianceView(APIView):
+    """三会一课 compliance of an organisation for a period."""
+
+    @extend_schema(
+        operation_id="compliance_retrieve",
+        parameters=[
+            OpenApiParameter(
+                "org", OpenApiTypes.INT, required=True, description="organisation id (党委 or 党支部)"
+            ),
+            OpenApiParameter(
+                "period",
+                OpenApiTypes.STR,
+                description="2026-09 (month), 2026-Q3 (quarter) or 2026 (year); default: this quarter",
+            ),
+            OpenApiParameter(
+                "sort",
+                OpenApiTypes.STR,
+                description="name (default), missing, or a rule code (worst first with -)",
+            ),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="branches per page (≤ 500)"),
+        ],
+        responses={
+            200: PageSerializer,
+            400: OpenApiResponse(description="malformed `org` or `period`: {parameter: [message]}"),
+            404: OpenApiResponse(description="no such organisation among those the user may see"),
+        },
+    )
+    def get(self, request):
+        raw_org = request.query_params.get("org", "")
+        if not raw_org.isdigit():
+            raise ValidationError({"org": [_("请提供党组织编号（整数）。")]})
+        org = get_object_or_404(Organization.objects.visible_to(request.user), pk=int(raw_org))
+        raw_period = request.query_params.get("period")
+        try:
+            period = parse_period(raw_period) if raw_period else current(QUARTER, timezone.localdate())
+        except PeriodError as exc:
+            raise ValidationError({"period": [str(exc)]}) from None
+        report = evaluate(org, period)
+        sort = request.query_params.get("sort", "name")
+        branches = sort_branches(report, sort.lstrip("-"), descending=sort.startswith("-"))
+        paginator = BranchPagination()
+        page = paginator.paginate_queryset(branches, request, view=self)
+        data = ComplianceSerializer(report).data
+        data.update(
+            count=paginator.page.paginator.count,
+            next=paginator.get_next_link(),
+            previous=paginator.get_previous_link(),
+            branches=BranchSerializer(page, many=True).data,
+        )
+        return Response(data)

@@ -1,0 +1,78 @@
+"""The 三会一课 cadence as a versioned rule table (domain spec §2.1; rules are data, §0).
+
+One row per obligation (`code`), in force from `effective_from` to `effective_to` (inclusive; empty =
+open-ended). A row scoped to an organisation overrides the global one for its subtree: the most
+specific scope wins, then the newest `effective_from` (ScopedRule). A committee switches a rule off
+for its subtree with an `enabled=False` row, or makes it stricter (a higher `min_count`, a shorter
+`frequency`). What a rule counts (which meeting kind, which lecturer type) is fixed by its code in
+`compliance.engine`; how many, how often and for which branches is data here.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import ScopedRule
+
+
+class RuleCode(models.TextChoices):
+    COMMITTEE_MEETING = "committee_meeting", _("支委会")
+    GROUP_MEETING = "group_meeting", _("党小组会")
+    GENERAL_MEETING = "general_meeting", _("支部党员大会")
+    PARTY_LECTURE = "party_lecture", _("党课")
+    THEMED_DAY = "themed_day", _("主题党日")
+    ORG_LIFE = "org_life", _("组织生活会")
+    APPRAISAL = "appraisal", _("民主评议党员")
+    SECRETARY_LECTURE = "secretary_lecture", _("支部书记讲党课")
+    TALK = "talk", _("谈心谈话")
+
+
+class Frequency(models.TextChoices):
+    MONTH = "month", _("每月")
+    QUARTER = "quarter", _("每季度")
+    YEAR = "year", _("每年")
+
+
+class ComplianceRule(ScopedRule):
+    """One obligation of §2.1: at least `min_count` locked meetings per `frequency` window (per
+    party group for 党小组会, per pair type for 谈心谈话), for branches with at least
+    `min_full_members` full members (the 支委会 applies only where a committee exists: ≥ 7, 条例§21)."""
+
+    code = models.CharField(_("规则"), max_length=30, choices=RuleCode.choices)
+    enabled = models.BooleanField(_("启用"), default=True, help_text=_("取消勾选即对适用范围停用此项要求"))
+    frequency = models.CharField(_("周期"), max_length=10, choices=Frequency.choices)
+    min_count = models.PositiveSmallIntegerField(_("每周期至少次数"), default=1)
+    min_full_members = models.PositiveSmallIntegerField(
+        _("适用的最少正式党员数"), default=0, help_text=_("正式党员少于此数的支部不适用，0表示所有支部")
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("记录锁定宽限（天）"),
+        default=0,
+        help_text=_("周期结束后多少天内签字锁定的会议记录仍算按期；超过则算补录"),
+    )
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True, help_text=_("留空表示长期有效"))
+
+    class Meta:
+        verbose_name = _("组织生活规则")
+        verbose_name_plural = _("组织生活规则")
+        ordering = ["code", "-effective_from"]
+        indexes = [models.Index(fields=["code", "effective_from"], name="comprule_code_from")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                name="comprule_to_after_from",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_code_display()}: {self.get_frequency_display()} ≥{self.min_count}"
+
+    def clean(self):
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            raise ValidationError({"effective_to": _("失效日期不能早于生效日期。")})
+        if self.enabled and self.min_count < 1:
+            raise ValidationError({"min_count": _("启用的规则每周期至少应为1次；不要求时请取消“启用”。")})
+
+    def in_force_on(self, day):
+        return self.effective_from <= day and (self.effective_to is None or self.effective_to >= day)
