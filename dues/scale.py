@@ -19,6 +19,7 @@ from django.utils import timezone
 from branches.models import Organization
 from members.models import ACTIVE_STATUSES, Member, StatusChange
 
+from . import summary
 from .generation import reconcile_month
 from .models import (
     BaseStatus,
@@ -76,7 +77,7 @@ def generate(ctx):
     _analyze(DuesBase)
     charges = 0
     for period in range(first, last + 1):
-        charges += reconcile_month(period, paths=[root.path])[0]
+        charges += reconcile_month(period, paths=[root.path], refresh=False)[0]
         if period % 6 == 5:
             _analyze(DuesObligation)
     _analyze(DuesObligation)
@@ -84,9 +85,11 @@ def generate(ctx):
     _analyze(DuesPayment, PaymentAllocation)
     voluntary = _voluntary(last, like)
     remittances = _remittances(first, last, like)
+    summary_rows, in_arrears = summary.rebuild(paths=[root.path])
     return (
         f"{bases} bases, {charges} obligations over {last - first + 1} months, {payments} payments "
-        f"({allocations} allocations), {voluntary} voluntary, {remittances} remittances"
+        f"({allocations} allocations), {voluntary} voluntary, {remittances} remittances, "
+        f"{summary_rows} summary rows, {in_arrears} members in arrears"
     )
 
 
@@ -206,6 +209,10 @@ def delete(ctx):
     like = [f"{ctx['root'].path}%"]
     orgs = f"SELECT o.id FROM {_t(Organization)} o WHERE o.path LIKE %s"
     members = f"SELECT m.id FROM {_t(Member)} m WHERE m.branch_id IN ({orgs})"
+    from .models import DuesArrearsState, DuesMonthSummary
+
+    _run(f"DELETE FROM {_t(DuesArrearsState)} WHERE member_id IN ({members})", like)
+    _run(f"DELETE FROM {_t(DuesMonthSummary)} WHERE branch_id IN ({orgs})", like)
     # Reversals point at their originals: drop the pointers first.
     _run(f"UPDATE {_t(DuesPayment)} SET reverses_id = NULL WHERE member_id IN ({members})", like)
     _run(f"UPDATE {_t(DuesObligation)} SET reverses_id = NULL WHERE member_id IN ({members})", like)

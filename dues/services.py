@@ -404,6 +404,7 @@ def dues_payment_record(
         PaymentAllocation.objects.bulk_create(
             PaymentAllocation(payment=payment, member=member, period=p, amount=part) for p, part in plan
         )
+        _refresh_after_payment(payment, [p for p, _part in plan])
         log_action(
             "dues.payment.recorded",
             payment,
@@ -416,6 +417,17 @@ def dues_payment_record(
             },
         )
     return payment
+
+
+def _refresh_after_payment(payment, periods):
+    """The summary rows of the months the payment went to and the month it was recorded in, and the
+    member's arrears state — in the payment's transaction."""
+    from . import summary
+
+    summary.refresh_for_member(
+        payment.member_id, [*periods, period_of(payment.paid_on)], extra_branch_ids=[payment.branch_id]
+    )
+    summary.refresh_arrears(member_ids=[payment.member_id])
 
 
 def dues_payment_reverse(*, user, payment, reason):
@@ -452,6 +464,7 @@ def dues_payment_reverse(*, user, payment, reason):
             PaymentAllocation(payment=reversal, member_id=a.member_id, period=a.period, amount=-a.amount)
             for a in payment.allocations.all()
         )
+        _refresh_after_payment(reversal, [a.period for a in reversal.allocations.all()])
         log_action(
             "dues.payment.reversed",
             payment,
