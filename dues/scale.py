@@ -134,9 +134,9 @@ def _payments(first, last, like):
         channel = f"CASE (m.id %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
         sql = f"""
 INSERT INTO {pay} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year, receipt_no,
-                   is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
+                   is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
 SELECT m.id, MAX(o.branch_id), %s, SUM(o.amount), %s, {channel}, NULL, %s, %s || CAST(m.id AS VARCHAR(20)),
-       %s, '', '', %s, '', NULL, '', NULL, %s
+       %s, '', '', %s, '', NULL, '', '', NULL, %s
 FROM {obl} o JOIN {_t(Member)} m ON m.id = o.member_id
 WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
   AND o.period <= %s - ({ARREARS_K})
@@ -165,9 +165,9 @@ def _voluntary(last, like):
     paid_on = period_start(last - 2) + datetime.timedelta(days=1)
     sql = f"""
 INSERT INTO {_t(DuesPayment)} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year,
-    receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
+    receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
 SELECT m.id, m.branch_id, %s, CASE WHEN (m.id / 997) %% 2 = 0 THEN 1000 + m.id %% 2000 ELSE 200 + m.id %% 500 END, %s, %s,
-       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', (m.id / 997) %% 2 = 0, '', NULL, '', NULL, %s
+       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', (m.id / 997) %% 2 = 0, '', NULL, '', '', NULL, %s
 FROM {_t(Member)} m WHERE m.id %% 997 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
     return _run(
         sql, [PaymentKind.VOLUNTARY, paid_on, "bank", paid_on.year, "V-", False, timezone.now(), like]
