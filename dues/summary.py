@@ -306,15 +306,20 @@ def arrears_by_node(org, length, lapse_months):
     """{path prefix: {"b12", "b35", "b6", "lapse", "owed"}} — members in arrears 1–2, 3–5, ≥ 6
     months, under 自行脱党 review, and the amount owed, from the arrears state (one query)."""
     sql = f"""SELECT SUBSTR(o.path, 1, %s),
-  SUM(CASE WHEN s.months BETWEEN 1 AND 2 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN s.months BETWEEN 3 AND 5 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN s.months >= 6 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN s.run >= %s THEN 1 ELSE 0 END),
-  SUM(s.amount)
-FROM {_t(DuesArrearsState)} s JOIN {_t(Organization)} o ON o.id = s.branch_id
+  SUM(s.b12), SUM(s.b35), SUM(s.b6), SUM(s.lapse), SUM(s.amount)
+FROM (
+  SELECT branch_id,
+    SUM(CASE WHEN months BETWEEN 1 AND 2 THEN 1 ELSE 0 END) AS b12,
+    SUM(CASE WHEN months BETWEEN 3 AND 5 THEN 1 ELSE 0 END) AS b35,
+    SUM(CASE WHEN months >= 6 THEN 1 ELSE 0 END) AS b6,
+    SUM(CASE WHEN run >= %s THEN 1 ELSE 0 END) AS lapse,
+    SUM(amount) AS amount
+  FROM {_t(DuesArrearsState)}
+  WHERE branch_id IN (SELECT so.id FROM {_t(Organization)} so WHERE so.path LIKE %s) GROUP BY branch_id
+) s JOIN {_t(Organization)} o ON o.id = s.branch_id
 WHERE o.path LIKE %s GROUP BY SUBSTR(o.path, 1, %s)"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [length, lapse_months, f"{org.path}%", length])
+        cursor.execute(sql, [length, lapse_months, f"{org.path}%", f"{org.path}%", length])
         return {
             node: {"b12": a or 0, "b35": b or 0, "b6": c or 0, "lapse": d or 0, "owed": _dec(owed)}
             for node, a, b, c, d, owed in cursor.fetchall()

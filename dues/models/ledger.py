@@ -402,6 +402,8 @@ class DuesPayment(models.Model):
         indexes = [
             models.Index(fields=["member", "paid_on"], name="duespay_member_paid"),
             models.Index(fields=["branch", "paid_on"], name="duespay_branch_paid"),
+            # The committee page's list of large voluntary payments (a few hundred in a city).
+            models.Index(fields=["paid_on"], condition=Q(to_centre=True), name="duespay_centre_paid"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -557,7 +559,13 @@ class Remittance(models.Model):
         verbose_name = _("党费上缴")
         verbose_name_plural = _("党费上缴")
         ordering = ["-end_period", "-pk"]
-        indexes = [models.Index(fields=["branch", "end_period"], name="remit_branch_period")]
+        indexes = [
+            models.Index(fields=["branch", "end_period"], name="remit_branch_period"),
+            # Remittances waiting for confirmation (the committee page).
+            models.Index(
+                fields=["to_org", "end_period"], condition=Q(status="submitted"), name="remit_pending"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["branch", "start_period", "end_period"], name="remit_once_per_period"
