@@ -5,7 +5,9 @@ Who owes dues for a month (党费规定; domain spec §2.3):
 - full members, and probationary members from the month they were admitted (入党日期) on;
 - a member who left (转出, 自行脱党, 去世, 除名, 退党, 取消预备资格) owes the month only when they were
   still a member on its first day — nothing for the months after;
-- nobody while an approved 免交 covers the month; an approved 少交 sets the amount.
+- nobody while an approved 免交 covers the month; an approved 少交 sets the amount;
+- 年薪制 and 个体 members: the month's income entry (dues.models.income) sets the amount when there
+  is one (this month's pay / the previous quarter's average, in-service brackets).
 The amount is the member's yearly base (the latest year up to this one, so a base carries over until
 the next is verified) with the latest approved adjustment in force that month; the fixed categories
 fall back to the national fixed amount when no base was entered.
@@ -30,6 +32,7 @@ from .models import (
     DuesBase,
     DuesBaseAdjustment,
     DuesExemption,
+    DuesIncomeEntry,
     DuesObligation,
     DuesPolicy,
     EntryKind,
@@ -77,6 +80,7 @@ def _desired_sql(period, *, paths=None, member_ids=None):
     has_adjust = DuesBaseAdjustment.objects.filter(
         status=approved, base__year=year, from_period__lte=period
     ).exists()
+    has_income = DuesIncomeEntry.objects.filter(period=period).exists()
     amounts, params = [], []
     if has_reduce:
         amounts.append(f"""(SELECT e.reduced_amount FROM {_t(DuesExemption)} e
@@ -84,6 +88,11 @@ def _desired_sql(period, *, paths=None, member_ids=None):
         AND e.start_period <= %s AND e.end_period >= %s
       ORDER BY e.id DESC LIMIT 1)""")
         params += [approved, ExemptionKind.REDUCE, period, period]
+    if has_income:
+        # 年薪制: this month's pay; 个体: the previous quarter's average (dues.models.income).
+        amounts.append(f"""(SELECT i.monthly_amount FROM {_t(DuesIncomeEntry)} i
+      WHERE i.member_id = m.id AND i.period = %s)""")
+        params += [period]
     if has_adjust:
         amounts.append(f"""(SELECT a.monthly_amount FROM {_t(DuesBaseAdjustment)} a JOIN {_t(DuesBase)} ab ON ab.id = a.base_id
       WHERE ab.member_id = m.id AND ab.year = %s AND a.status = %s AND a.from_period <= %s

@@ -25,6 +25,7 @@ from .models import (
     DuesBase,
     DuesBaseAdjustment,
     DuesExemption,
+    DuesIncomeEntry,
     DuesObligation,
     DuesPayment,
     DuesPolicy,
@@ -111,6 +112,11 @@ def expected_amounts(member, periods):
             end_period__gte=min(periods),
         ).order_by("-pk")
     )
+    incomes = dict(
+        DuesIncomeEntry.objects.filter(member=member, period__in=periods).values_list(
+            "period", "monthly_amount"
+        )
+    )
     policy = DuesPolicy.for_org(None)
     result = {}
     for period in periods:
@@ -127,7 +133,7 @@ def expected_amounts(member, periods):
             None,
         )
         base = next((b.monthly_amount for b in bases if b.year <= period // 12), None)
-        amount = reduced if reduced is not None else adjusted if adjusted is not None else base
+        amount = next((a for a in (reduced, incomes.get(period), adjusted, base) if a is not None), None)
         if amount is None:
             if member.dues_category in (DuesCategory.STUDENT, DuesCategory.UNEMPLOYED, DuesCategory.RELIEF):
                 amount = policy.fixed_amount

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from audit.services import log_action
 from branches.models import BRANCH_KINDS, Organization
 from branches.scoping import scope_for
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES, DuesCategory, Member
 
 from . import selectors
 from .calculator import calculate, needs_income, parse_category
@@ -28,9 +28,11 @@ from .models import (
     DuesBase,
     DuesBaseAdjustment,
     DuesExemption,
+    DuesIncomeEntry,
     DuesPayment,
     DuesPolicy,
     ExemptionKind,
+    IncomeSource,
     PaymentAllocation,
     PaymentKind,
     ReceiptCounter,
@@ -38,6 +40,7 @@ from .models import (
     RemittanceStatus,
     period_label,
     period_of,
+    period_start,
 )
 
 MAX_PAYMENT = Decimal("1000000.00")
@@ -196,6 +199,77 @@ def dues_base_adjustment_decide(*, user, adjustment, approve):
             member_id, since = base.member_id, adjustment.from_period
             transaction.on_commit(lambda: reconcile_member(member_id, since, reason=_("党费基数调整")))
     return adjustment
+
+
+# --- 年薪制 / 个体 income entries -------------------------------------------------------------------
+
+
+def _income_rows(member, periods, source, income_period, income, user):
+    from .calculator import parse_income
+    from .generation import generated_periods
+
+    income = parse_income(income)
+    rows = []
+    with transaction.atomic():
+        for period in periods:
+            calc = calculate(member.dues_category, income, org=member.branch, on=period_start(period))
+            row, created = DuesIncomeEntry.objects.update_or_create(
+                member=member,
+                period=period,
+                defaults={
+                    "branch": member.branch,
+                    "source": source,
+                    "income_period": income_period,
+                    "income": calc.income,
+                    "rate": calc.rate,
+                    "monthly_amount": calc.monthly_amount,
+                    "entered_by": user,
+                },
+            )
+            rows.append(row)
+        log_action(
+            "dues.income.entered",
+            member,
+            actor=user,
+            data={
+                "source": source,
+                "income_period": period_label(income_period),
+                "income": str(income),
+                "months": {period_label(r.period): str(r.monthly_amount) for r in rows},
+            },
+        )
+        first = min(periods)
+        if generated_periods(first):
+            member_id = member.pk
+            transaction.on_commit(lambda: reconcile_member(member_id, first, reason=_("收入填报")))
+    return rows
+
+
+def dues_monthly_pay_save(*, user, member, period, income):
+    """年薪制: the pay actually received in `period` sets that month's dues (in-service brackets)."""
+    _can_edit(user, member.branch)
+    if member.dues_category != DuesCategory.ANNUAL_SALARY:
+        raise ValidationError({"member": _("%(name)s不是年薪制党员。") % {"name": member.name}})
+    if period is None:
+        raise ValidationError({"period": _("请填写月份。")})
+    if period > period_of(timezone.localdate()):
+        raise ValidationError({"period": _("只能填报本月及以前月份实际领取的工资。")})
+    return _income_rows(member, [period], IncomeSource.MONTHLY_PAY, period, income, user)[0]
+
+
+def dues_quarter_income_save(*, user, member, quarter, income):
+    """个体: the average monthly net income of the quarter starting at period `quarter` sets the dues
+    of each month of the following quarter. Returns the three rows."""
+    _can_edit(user, member.branch)
+    if member.dues_category != DuesCategory.SELF_EMPLOYED:
+        raise ValidationError({"member": _("%(name)s不是个体党员。") % {"name": member.name}})
+    if quarter is None or quarter % 3:
+        raise ValidationError({"quarter": _("请选择季度。")})
+    if quarter > period_of(timezone.localdate()):
+        raise ValidationError({"quarter": _("该季度尚未开始。")})
+    return _income_rows(
+        member, [quarter + 3, quarter + 4, quarter + 5], IncomeSource.QUARTER_AVERAGE, quarter, income, user
+    )
 
 
 # --- Exemptions ----------------------------------------------------------------------------------

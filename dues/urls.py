@@ -10,6 +10,7 @@ urlpatterns = [
     path("mine/", member.mine, name="mine"),
     path("branch/<int:pk>/", branch.grid, name="grid"),
     path("branch/<int:pk>/bases/", branch.bases, name="bases"),
+    path("branch/<int:pk>/incomes/", branch.incomes, name="incomes"),
     path("branch/<int:pk>/bases/<int:year>/lock/", branch.bases_lock, name="bases_lock"),
     path("branch/<int:pk>/import/", branch.import_start, name="import"),
     path("branch/<int:pk>/import/template/", branch.import_template, name="import_template"),

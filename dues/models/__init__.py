@@ -1,4 +1,5 @@
 from .imports import BaseImport
+from .income import DuesIncomeEntry, IncomeSource
 from .ledger import (
     AdjustmentStatus,
     BaseStatus,
@@ -38,12 +39,14 @@ __all__ = [
     "DuesBaseAdjustment",
     "DuesBracket",
     "DuesExemption",
+    "DuesIncomeEntry",
     "DuesObligation",
     "DuesMonthSummary",
     "DuesPayment",
     "DuesPolicy",
     "EntryKind",
     "ExemptionKind",
+    "IncomeSource",
     "MonthRun",
     "PaymentAllocation",
     "PaymentKind",
