@@ -135,3 +135,14 @@ class BaseImportForm(forms.Form):
 class PeriodRangeForm(forms.Form):
     start = PeriodField(label=_("起始月份"), required=False)
     end = PeriodField(label=_("截止月份"), required=False)
+
+
+class PolicyOverrideForm(forms.Form):
+    effective_from = forms.DateField(label=_("生效日期"), widget=DATE)
+    allow_proxy = forms.BooleanField(label=_("允许代交"), required=False)
+    allow_quarterly = forms.BooleanField(label=_("允许按季度交纳"), required=False)
+    allow_makeup = forms.BooleanField(label=_("允许补交"), required=False)
+    makeup_max_months = forms.IntegerField(label=_("补交最多（月）"), min_value=1, max_value=6)
+    allow_prepay = forms.BooleanField(label=_("允许预交"), required=False)
+    prepay_max_months = forms.IntegerField(label=_("预交最多（月）"), min_value=1, max_value=6)
+    reason = forms.CharField(label=_("调整理由"), max_length=200, help_text=_("如：依据本地党费管理规定"))

@@ -35,6 +35,7 @@ from .models import (
     IncomeSource,
     PaymentAllocation,
     PaymentKind,
+    PolicyStatus,
     ReceiptCounter,
     Remittance,
     RemittanceStatus,
@@ -557,6 +558,88 @@ def dues_payment_reverse(*, user, payment, reason):
             data={"receipt_no": payment.receipt_no, "amount": str(payment.amount), "reason": reversal.reason},
         )
     return reversal
+
+
+# --- Policy overrides (domain spec §2.8) --------------------------------------------------------------
+
+
+def dues_policy_override_request(*, user, org, effective_from, reason, **switches):
+    """A committee's override of the policy switches (代交, quarterly, 补交, 预交 and their month
+    limits) for its subtree: requested by its staff with a reason; in force once the committee above
+    approves. The other settings are carried over from the policy in force."""
+    if not scope_for(user).supervises(org):
+        raise PermissionDenied
+    errors = {}
+    if Organization.objects.get_parent(org) is None:
+        errors["org"] = _("最上级党组织的党费政策由系统管理员设置。")
+    if not (reason or "").strip():
+        errors["reason"] = _("请填写调整理由。")
+    if effective_from is None:
+        errors["effective_from"] = _("请填写生效日期。")
+    elif effective_from < timezone.localdate():
+        errors["effective_from"] = _("生效日期不能早于今天。")
+    unknown = set(switches) - set(DuesPolicy.SWITCHES)
+    if unknown:
+        raise TypeError(f"unknown policy switches: {sorted(unknown)}")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if DuesPolicy.objects.filter(organization=org, status=PolicyStatus.PENDING).exists():
+            raise ValidationError({"reason": _("该党组织已有待审批的政策调整。")})
+        current = DuesPolicy.for_org(org, effective_from)
+        policy = DuesPolicy(
+            **{
+                f.name: getattr(current, f.name)
+                for f in DuesPolicy._meta.concrete_fields
+                if f.name not in {"id", "organization", "effective_from", "source", "status", "reason"}
+                and not f.name.startswith(("requested", "approved"))
+            }
+        )
+        for name, value in switches.items():
+            setattr(policy, name, value)
+        policy.organization = org
+        policy.effective_from = effective_from
+        policy.status = PolicyStatus.PENDING
+        policy.reason = reason.strip()
+        policy.source = reason.strip()[:200]
+        policy.requested_by = user
+        policy.requested_at = timezone.now()
+        policy.full_clean(exclude=["organization"])
+        policy.save()
+        log_action(
+            "dues.policy.requested",
+            policy,
+            actor=user,
+            data={
+                "org": org.name,
+                "reason": policy.reason,
+                **{k: getattr(policy, k) for k in DuesPolicy.SWITCHES},
+            },
+        )
+    return policy
+
+
+def dues_policy_override_decide(*, user, policy, approve):
+    """The committee above approves (the override is then in force from its date) or rejects; the
+    requester never decides their own request."""
+    scope = scope_for(user)
+    if not scope.supervises_strictly(policy.organization) or policy.requested_by_id == user.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        policy = DuesPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.status != PolicyStatus.PENDING:
+            raise ValidationError(_("该申请已处理。"))
+        policy.status = PolicyStatus.APPROVED if approve else PolicyStatus.REJECTED
+        policy.approved_by = user
+        policy.approved_at = timezone.now()
+        policy.save(update_fields=["status", "approved_by", "approved_at"])
+        log_action(
+            "dues.policy.approved" if approve else "dues.policy.rejected",
+            policy,
+            actor=user,
+            data={"org": policy.organization.name, "reason": policy.reason},
+        )
+    return policy
 
 
 # --- Remittance ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("payments/<int:pk>/", branch.payment_detail, name="payment"),
     path("orgs/<int:pk>/", committee.org, name="org"),
     path("orgs/<int:pk>/generate/", branch.generate, name="generate"),
+    path("orgs/<int:pk>/policy/", committee.policy, name="policy"),
     path("remittances/<int:pk>/confirm/", committee.remittance_confirm, name="remittance_confirm"),
     path("approvals/", committee.approvals, name="approvals"),
     path("approvals/<str:kind>/<int:pk>/", committee.decide, name="decide"),

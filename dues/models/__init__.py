@@ -22,7 +22,16 @@ from .ledger import (
     period_of,
     period_start,
 )
-from .rules import FEN, BracketCategory, BranchDuesSetting, Calculation, DuesBracket, DuesPolicy, Rounding
+from .rules import (
+    FEN,
+    BracketCategory,
+    BranchDuesSetting,
+    Calculation,
+    DuesBracket,
+    DuesPolicy,
+    PolicyStatus,
+    Rounding,
+)
 from .summary import DuesArrearsState, DuesMonthSummary
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "MonthRun",
     "PaymentAllocation",
     "PaymentKind",
+    "PolicyStatus",
     "ReceiptCounter",
     "Remittance",
     "RemittanceStatus",
