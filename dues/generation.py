@@ -199,7 +199,7 @@ WHERE NOT EXISTS (SELECT 1 FROM {obl} o WHERE o.member_id = d.member_id AND o.pe
             charges = cursor.rowcount
             cursor.execute(f"DROP TABLE {DESIRED}")
         if refresh:
-            _refresh_derived(period, paths=paths, member_ids=member_ids)
+            _refresh_derived(period, paths=paths, member_ids=member_ids, now=now)
         run.last_run_at = now
         run.charges, run.reversals = charges, reversals
         run.save(update_fields=["last_run_at", "charges", "reversals"])
@@ -218,7 +218,7 @@ WHERE NOT EXISTS (SELECT 1 FROM {obl} o WHERE o.member_id = d.member_id AND o.pe
     return charges, reversals
 
 
-def _refresh_derived(period, *, paths=None, member_ids=None):
+def _refresh_derived(period, *, paths=None, member_ids=None, now=None):
     from . import summary
 
     if member_ids is not None:
@@ -233,7 +233,13 @@ def _refresh_derived(period, *, paths=None, member_ids=None):
         summary.refresh_arrears(member_ids=member_ids)
     else:
         summary.refresh_summary(paths=paths, periods=[period])
-        summary.refresh_arrears(paths=paths)
+        summary.roll_arrears()
+        if period < period_of(timezone.localdate()):
+            # A past month corrected: the members whose rows changed in this run.
+            summary.refresh_arrears(
+                member_sql=f"SELECT member_id FROM {_t(DuesObligation)} WHERE period = %s AND created_at = %s",
+                member_params=[period, now],
+            )
 
 
 def generate_month(day=None, *, paths=None, actor=None):

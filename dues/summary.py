@@ -8,6 +8,8 @@ Writers (all set-based SQL, never a save per row):
   branches (or subtrees) and months with one DELETE and one INSERT … SELECT … GROUP BY;
 - ``refresh_arrears(member_ids=…, paths=…)``: recompute the arrears state of those members (or of
   every member of the subtrees) as of the current month;
+- ``roll_arrears()``: move the whole arrears state on to the current month, one set-based step per
+  month over the month just ended (the month's generation calls it);
 - ``rebuild(paths=None)``: both, for every month of the ledger (scale data, the management command
   ``dues_rebuild_summary``).
 
@@ -38,6 +40,7 @@ from .models import (
     DuesMonthSummary,
     DuesObligation,
     DuesPayment,
+    DuesSummaryMarker,
     EntryKind,
     ExemptionKind,
     MonthRun,
@@ -227,28 +230,103 @@ def _arrears_members_sql(member_ids=None, paths=None):
     return f"SELECT id FROM {_t(Member)}", []
 
 
-def refresh_arrears(*, member_ids=None, paths=None, today=None):
-    """Recompute the arrears state (as of the current month) of the members, or of every member of
-    the subtrees (paths), or of everyone. Returns the number of members in arrears written."""
+def refresh_arrears(*, member_ids=None, paths=None, member_sql=None, member_params=(), today=None):
+    """Recompute the arrears state (as of the current month) of the members (ids, or a subquery
+    `member_sql`), or of every member of the subtrees (paths), or of everyone (which also moves the
+    marker to the current month). Returns the number of members in arrears written."""
     from .selectors import _arrears_sql
 
     current = period_of(today or timezone.localdate())
-    member_sql, member_params = _arrears_members_sql(member_ids, paths)
+    if member_sql is None:
+        member_sql, member_params = _arrears_members_sql(member_ids, paths)
+    member_params = list(member_params)
+    everyone = member_ids is None and paths is None and member_sql.startswith(f"SELECT id FROM {_t(Member)}")
     cte, params = _arrears_sql(member_sql, member_params, current)
     table = _t(DuesArrearsState)
     with transaction.atomic(), connection.cursor() as cursor:
-        if member_ids is None and paths is None:
+        if everyone:
             cursor.execute(f"DELETE FROM {table}")
         else:
             cursor.execute(f"DELETE FROM {table} WHERE member_id IN ({member_sql})", member_params)
         cursor.execute(
-            f"""{cte}
-INSERT INTO {table} (member_id, branch_id, as_of, months, amount, oldest, run)
-SELECT ar.member_id, m.branch_id, %s, ar.months, ar.owed, ar.oldest, ar.run
-FROM arrears ar JOIN {_t(Member)} m ON m.id = ar.member_id""",
-            [*params, current],
+            f"""{cte}, tr AS (
+  SELECT member_id, period, period - ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY period) AS grp
+  FROM bal WHERE paid <= 0
+), tails AS (
+  SELECT member_id, COUNT(*) AS n FROM tr GROUP BY member_id, grp HAVING MAX(period) = %s
+)
+INSERT INTO {table} (member_id, branch_id, as_of, months, amount, oldest, run, tail)
+SELECT ar.member_id, m.branch_id, %s, ar.months, ar.owed, ar.oldest, ar.run, COALESCE(tl.n, 0)
+FROM arrears ar JOIN {_t(Member)} m ON m.id = ar.member_id LEFT JOIN tails tl ON tl.member_id = ar.member_id""",
+            [*params, current - 1, current],
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        if everyone:
+            DuesSummaryMarker.objects.update_or_create(key=ARREARS, defaults={"as_of": current})
+        return written
+
+
+ARREARS = "arrears"
+ROLL = "dues_arrears_roll_tmp"
+
+
+def _roll_step(month):
+    """Move every arrears row (and every member without one) from as of `month` to as of
+    `month` + 1: month `month`, just ended, joins the months counted — one set-based pass over that
+    month's obligations and allocations."""
+    obl, alloc, table = _t(DuesObligation), _t(PaymentAllocation), _t(DuesArrearsState)
+    after = month + 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {ROLL}")
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {ROLL} AS
+SELECT member_id, SUM(due) AS due, SUM(paid) AS paid FROM (
+  SELECT member_id, amount AS due, 0 AS paid FROM {obl} WHERE period = %s
+  UNION ALL SELECT member_id, 0, amount FROM {alloc} WHERE period = %s
+) x GROUP BY member_id HAVING SUM(due) > SUM(paid)""",
+            [month, month],
+        )
+        cursor.execute(f"CREATE INDEX {ROLL}_member ON {ROLL} (member_id)")
+        unpaid = f"(SELECT r.paid FROM {ROLL} r WHERE r.member_id = {table}.member_id) <= 0"
+        cursor.execute(
+            f"""UPDATE {table} SET
+  months = months + 1,
+  amount = amount + (SELECT r.due - r.paid FROM {ROLL} r WHERE r.member_id = {table}.member_id),
+  run = CASE WHEN {unpaid} AND tail + 1 > run THEN tail + 1 ELSE run END,
+  tail = CASE WHEN {unpaid} THEN tail + 1 ELSE 0 END,
+  as_of = %s
+WHERE as_of = %s AND member_id IN (SELECT member_id FROM {ROLL})""",
+            [after, month],
+        )
+        cursor.execute(f"UPDATE {table} SET tail = 0, as_of = %s WHERE as_of = %s", [after, month])
+        cursor.execute(
+            f"""INSERT INTO {table} (member_id, branch_id, as_of, months, amount, oldest, run, tail)
+SELECT r.member_id, m.branch_id, %s, 1, r.due - r.paid, %s,
+  CASE WHEN r.paid <= 0 THEN 1 ELSE 0 END, CASE WHEN r.paid <= 0 THEN 1 ELSE 0 END
+FROM {ROLL} r JOIN {_t(Member)} m ON m.id = r.member_id
+WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.member_id = r.member_id)""",
+            [after, month],
+        )
+        cursor.execute(f"DROP TABLE {ROLL}")
+
+
+def roll_arrears(today=None):
+    """Bring the arrears state to the current month: one step per month since the marker (usually
+    one, at the month's generation); without a marker, a full refresh. Returns the months stepped."""
+    current = period_of(today or timezone.localdate())
+    with transaction.atomic():
+        marker = DuesSummaryMarker.objects.select_for_update().filter(key=ARREARS).first()
+        if marker is None:
+            refresh_arrears(today=today)
+            return 0
+        steps = 0
+        while marker.as_of < current:
+            _roll_step(marker.as_of)
+            marker.as_of += 1
+            steps += 1
+        if steps:
+            marker.save(update_fields=["as_of"])
+        return steps
 
 
 def rebuild(paths=None, today=None):

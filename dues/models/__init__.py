@@ -32,7 +32,7 @@ from .rules import (
     PolicyStatus,
     Rounding,
 )
-from .summary import DuesArrearsState, DuesMonthSummary
+from .summary import DuesArrearsState, DuesMonthSummary, DuesSummaryMarker
 
 __all__ = [
     "FEN",
@@ -53,6 +53,7 @@ __all__ = [
     "DuesMonthSummary",
     "DuesPayment",
     "DuesPolicy",
+    "DuesSummaryMarker",
     "EntryKind",
     "ExemptionKind",
     "IncomeSource",

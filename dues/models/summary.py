@@ -19,7 +19,10 @@ Collection rate by amount = Σ paid / Σ due; by headcount = Σ paid_up / Σ owi
 ``DuesArrearsState`` — one row per member who is in arrears as of ``as_of`` (the current month when
 it was computed): months in arrears, amount, oldest month and the longest run of consecutive months
 with nothing paid (``run`` ≥ the policy's ``lapse_months`` raises the 自行脱党 review flag).
-``branch`` is the member's branch when the row was computed.
+``branch`` is the member's branch when the row was computed; ``tail`` is the run of unpaid
+months ending with the month before ``as_of`` (what lets the state move on a month set-based).
+``DuesSummaryMarker`` (key "arrears") holds the month the whole table has been moved on to: each
+month's generation advances it with one set-based step over the month just ended.
 
 Both are refreshed set-based by ``dues.summary`` (a month's generation, a payment or a reversal,
 an exemption or adjustment reconciled) and rebuilt by ``manage.py dues_rebuild_summary``."""
@@ -70,6 +73,7 @@ class DuesArrearsState(models.Model):
     amount = models.DecimalField(_("欠交金额（元）"), max_digits=12, decimal_places=2)
     oldest = models.PositiveIntegerField(_("最早欠交月份"))
     run = models.IntegerField(_("连续未交月数"))
+    tail = models.IntegerField(_("截至上月连续未交月数"), default=0)
 
     class Meta:
         verbose_name = _("党费欠交状态")
@@ -79,3 +83,14 @@ class DuesArrearsState(models.Model):
 
     def __str__(self):
         return f"{self.member_id}: {self.months}"
+
+
+class DuesSummaryMarker(models.Model):
+    """How far a derived table has been brought (key "arrears": the month the arrears state is as of
+    for every member without a newer row)."""
+
+    key = models.CharField(max_length=20, unique=True)
+    as_of = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.key}: {self.as_of}"

@@ -265,3 +265,33 @@ def test_public_selectors(cast, base_for):
     ] == Decimal("10.00")
     assert by_node[cast.root.path]["owed"] == Decimal("18.00")  # mem_a 10 (Feb), sec_b 4 + 4
     assert summary.subtree_totals(cast.c2, P(2026, 1), P(2026, 3))["due"] == Z
+
+
+def test_arrears_state_moves_on_month_by_month(cast, base_for):
+    """Each month's generation moves the state on by one set-based step; after every step (and
+    payments, partial ones, a reversal) it equals the ledger computed directly."""
+    d_member = make_member(cast.d, "丁三")
+    for m, amount in ((cast.mem_a, "10.00"), (cast.sec_a, "20.00"), (cast.sec_b, "5.00"), (d_member, "7.00")):
+        base_for(m, amount)
+    payments = {
+        3: [(cast.secretary_a, cast.mem_a, "20.00")],
+        5: [(cast.secretary_a, cast.sec_a, "15.00"), (cast.secretary_b, cast.sec_b, "5.00")],
+        8: [(cast.secretary_a, cast.mem_a, "10.00")],
+    }
+    last = None
+    for month in range(1, 11):
+        with at(2026, month, 1):
+            generate_month()
+            assert_agrees(cast)
+            for user, member, amount in payments.get(month, []):
+                last = services.dues_payment_record(
+                    user=user, member=member, amount=amount, paid_on=datetime.date(2026, month, 1)
+                )
+            if month == 9:
+                services.dues_payment_reverse(user=cast.secretary_a, payment=last, reason="录错")
+            assert_agrees(cast)
+    with at(2026, 12, 2):  # November skipped: two steps at once
+        generate_month()
+        assert_agrees(cast)
+    lapse = dict(selectors.arrears_in_subtree(cast.root.path, lapse_only=True))
+    assert d_member.pk in lapse and lapse[d_member.pk].run == 10

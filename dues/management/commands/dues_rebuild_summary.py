@@ -14,6 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--org", help="code of an organisation: rebuild only its subtree")
+        parser.add_argument("--arrears-only", action="store_true", help="only the per-member arrears state")
 
     def handle(self, *args, **options):
         paths = None
@@ -23,7 +24,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--org: no organisation with code {options['org']!r}")
             paths = [org.path]
         started = time.monotonic()
-        rows, arrears = summary.rebuild(paths=paths)
+        if options["arrears_only"]:
+            rows, arrears = 0, summary.refresh_arrears(paths=paths)
+        else:
+            rows, arrears = summary.rebuild(paths=paths)
         self.stdout.write(
             f"{rows} summary rows, {arrears} members in arrears in {time.monotonic() - started:.1f}s"
         )
