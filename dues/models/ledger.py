@@ -404,6 +404,8 @@ class DuesPayment(models.Model):
             models.Index(fields=["branch", "paid_on"], name="duespay_branch_paid"),
             # The committee page's list of large voluntary payments (a few hundred in a city).
             models.Index(fields=["paid_on"], condition=Q(to_centre=True), name="duespay_centre_paid"),
+            # A month's receipts (the month's summary rows).
+            models.Index(fields=["paid_on"], name="duespay_paid_on"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -457,7 +459,11 @@ class PaymentAllocation(models.Model):
         verbose_name = _("交纳分配")
         verbose_name_plural = _("交纳分配")
         ordering = ["payment", "period"]
-        indexes = [models.Index(fields=["member", "period"], name="duesalloc_member_period")]
+        indexes = [
+            models.Index(fields=["member", "period"], name="duesalloc_member_period"),
+            # A month's allocations (the month's summary rows, the arrears state's monthly step).
+            models.Index(fields=["period"], name="duesalloc_period"),
+        ]
 
     def __str__(self):
         return f"{self.payment_id} {period_label(self.period)} {self.amount}"
