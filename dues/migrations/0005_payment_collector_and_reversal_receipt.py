@@ -5,21 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dues', '0004_summary_tables'),
-        ('members', '0007_member_rules_transfers_mobile'),
+        ("dues", "0004_summary_tables"),
+        ("members", "0007_member_rules_transfers_mobile"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='duespayment',
-            name='collected_by',
-            field=models.ForeignKey(blank=True, help_text='收取这笔党费的党员（一般为支部组织委员），可与登记人不同', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='members.member', verbose_name='收缴人（党员）'),
+            model_name="duespayment",
+            name="collected_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="收取这笔党费的党员（一般为支部组织委员），可与登记人不同",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="members.member",
+                verbose_name="收缴人（党员）",
+            ),
         ),
         migrations.AddField(
-            model_name='duespayment',
-            name='reverses_receipt_no',
-            field=models.CharField(blank=True, max_length=30, verbose_name='冲销的收据编号'),
+            model_name="duespayment",
+            name="reverses_receipt_no",
+            field=models.CharField(blank=True, max_length=30, verbose_name="冲销的收据编号"),
         ),
     ]

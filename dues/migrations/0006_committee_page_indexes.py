@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('branches', '0005_rule_tables_share_scoped_rule'),
-        ('dues', '0005_payment_collector_and_reversal_receipt'),
-        ('members', '0007_member_rules_transfers_mobile'),
+        ("branches", "0005_rule_tables_share_scoped_rule"),
+        ("dues", "0005_payment_collector_and_reversal_receipt"),
+        ("members", "0007_member_rules_transfers_mobile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='duespayment',
-            index=models.Index(condition=models.Q(('to_centre', True)), fields=['paid_on'], name='duespay_centre_paid'),
+            model_name="duespayment",
+            index=models.Index(
+                condition=models.Q(("to_centre", True)), fields=["paid_on"], name="duespay_centre_paid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='remittance',
-            index=models.Index(condition=models.Q(('status', 'submitted')), fields=['to_org', 'end_period'], name='remit_pending'),
+            model_name="remittance",
+            index=models.Index(
+                condition=models.Q(("status", "submitted")),
+                fields=["to_org", "end_period"],
+                name="remit_pending",
+            ),
         ),
     ]

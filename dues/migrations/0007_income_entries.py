@@ -6,36 +6,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('branches', '0005_rule_tables_share_scoped_rule'),
-        ('dues', '0006_committee_page_indexes'),
-        ('members', '0007_member_rules_transfers_mobile'),
+        ("branches", "0005_rule_tables_share_scoped_rule"),
+        ("dues", "0006_committee_page_indexes"),
+        ("members", "0007_member_rules_transfers_mobile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DuesIncomeEntry',
+            name="DuesIncomeEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.PositiveIntegerField(verbose_name='党费月份')),
-                ('source', models.CharField(choices=[('monthly_pay', '当月实际领取工资（年薪制）'), ('quarter_average', '上季度月平均纯收入（个体）')], max_length=20, verbose_name='收入依据')),
-                ('income_period', models.PositiveIntegerField(help_text='年薪制为当月；个体为上季度的第一个月', verbose_name='收入所属月份')),
-                ('income', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='收入（元）')),
-                ('rate', models.DecimalField(decimal_places=4, max_digits=6, verbose_name='比例')),
-                ('monthly_amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='当月应交（元）')),
-                ('entered_at', models.DateTimeField(auto_now=True, verbose_name='填报时间')),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='branches.organization', verbose_name='所在支部')),
-                ('entered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='填报人')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dues_incomes', to='members.member', verbose_name='党员')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.PositiveIntegerField(verbose_name="党费月份")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("monthly_pay", "当月实际领取工资（年薪制）"),
+                            ("quarter_average", "上季度月平均纯收入（个体）"),
+                        ],
+                        max_length=20,
+                        verbose_name="收入依据",
+                    ),
+                ),
+                (
+                    "income_period",
+                    models.PositiveIntegerField(
+                        help_text="年薪制为当月；个体为上季度的第一个月", verbose_name="收入所属月份"
+                    ),
+                ),
+                ("income", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="收入（元）")),
+                ("rate", models.DecimalField(decimal_places=4, max_digits=6, verbose_name="比例")),
+                (
+                    "monthly_amount",
+                    models.DecimalField(decimal_places=2, max_digits=10, verbose_name="当月应交（元）"),
+                ),
+                ("entered_at", models.DateTimeField(auto_now=True, verbose_name="填报时间")),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="branches.organization",
+                        verbose_name="所在支部",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="填报人",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dues_incomes",
+                        to="members.member",
+                        verbose_name="党员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党费月度收入',
-                'verbose_name_plural': '党费月度收入',
-                'ordering': ['member', 'period'],
-                'indexes': [models.Index(fields=['period'], name='duesincome_period')],
-                'constraints': [models.UniqueConstraint(fields=('member', 'period'), name='duesincome_member_period')],
+                "verbose_name": "党费月度收入",
+                "verbose_name_plural": "党费月度收入",
+                "ordering": ["member", "period"],
+                "indexes": [models.Index(fields=["period"], name="duesincome_period")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("member", "period"), name="duesincome_member_period")
+                ],
             },
         ),
     ]

@@ -6,41 +6,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dues', '0007_income_entries'),
+        ("dues", "0007_income_entries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='duespolicy',
-            name='approved_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='审批时间'),
+            model_name="duespolicy",
+            name="approved_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="审批时间"),
         ),
         migrations.AddField(
-            model_name='duespolicy',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审批人'),
+            model_name="duespolicy",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="审批人",
+            ),
         ),
         migrations.AddField(
-            model_name='duespolicy',
-            name='reason',
-            field=models.CharField(blank=True, max_length=200, verbose_name='调整理由'),
+            model_name="duespolicy",
+            name="reason",
+            field=models.CharField(blank=True, max_length=200, verbose_name="调整理由"),
         ),
         migrations.AddField(
-            model_name='duespolicy',
-            name='requested_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='申请时间'),
+            model_name="duespolicy",
+            name="requested_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="申请时间"),
         ),
         migrations.AddField(
-            model_name='duespolicy',
-            name='requested_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申请人'),
+            model_name="duespolicy",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="申请人",
+            ),
         ),
         migrations.AddField(
-            model_name='duespolicy',
-            name='status',
-            field=models.CharField(choices=[('pending', '待审批'), ('approved', '已批准'), ('rejected', '未批准')], default='approved', max_length=10, verbose_name='状态'),
+            model_name="duespolicy",
+            name="status",
+            field=models.CharField(
+                choices=[("pending", "待审批"), ("approved", "已批准"), ("rejected", "未批准")],
+                default="approved",
+                max_length=10,
+                verbose_name="状态",
+            ),
         ),
     ]

@@ -4,23 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dues', '0008_policy_override_approval'),
+        ("dues", "0008_policy_override_approval"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DuesSummaryMarker',
+            name="DuesSummaryMarker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=20, unique=True)),
-                ('as_of', models.PositiveIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=20, unique=True)),
+                ("as_of", models.PositiveIntegerField()),
             ],
         ),
         migrations.AddField(
-            model_name='duesarrearsstate',
-            name='tail',
-            field=models.IntegerField(default=0, verbose_name='截至上月连续未交月数'),
+            model_name="duesarrearsstate",
+            name="tail",
+            field=models.IntegerField(default=0, verbose_name="截至上月连续未交月数"),
         ),
     ]

@@ -5,21 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('branches', '0005_rule_tables_share_scoped_rule'),
-        ('dues', '0009_arrears_roll'),
-        ('members', '0007_member_rules_transfers_mobile'),
+        ("branches", "0005_rule_tables_share_scoped_rule"),
+        ("dues", "0009_arrears_roll"),
+        ("members", "0007_member_rules_transfers_mobile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='duespayment',
-            index=models.Index(fields=['paid_on'], name='duespay_paid_on'),
+            model_name="duespayment",
+            index=models.Index(fields=["paid_on"], name="duespay_paid_on"),
         ),
         migrations.AddIndex(
-            model_name='paymentallocation',
-            index=models.Index(fields=['period'], name='duesalloc_period'),
+            model_name="paymentallocation",
+            index=models.Index(fields=["period"], name="duesalloc_period"),
         ),
     ]
