@@ -15,11 +15,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import next_or
 from audit.models import AuditEntry
 from branches.forms import apply_errors
 from branches.models import Organization
@@ -575,10 +575,7 @@ def action_done(request, item_id):
         _fail(request, exc)
     else:
         messages.success(request, _("已标记完成。"))
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = reverse("meetings:todo")
-    return redirect(back)
+    return redirect(next_or(request, reverse("meetings:todo")))
 
 
 @login_required

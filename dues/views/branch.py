@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import next_or
 from branches.forms import apply_errors
 from branches.models import BRANCH_KINDS, Organization
 from branches.scoping import scope_for
@@ -380,7 +381,7 @@ def generate(request, pk):
     messages.success(
         request, _("已生成本月应交：新增%(c)s条，冲销%(r)s条。") % {"c": charges, "r": reversals}
     )
-    return redirect(request.POST.get("next") or reverse("dues:org", args=[org.pk]))
+    return redirect(next_or(request, reverse("dues:org", args=[org.pk])))
 
 
 # --- Import --------------------------------------------------------------------------------------

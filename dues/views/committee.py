@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import next_or
 from branches.forms import apply_errors
 from branches.models import Organization
 from branches.scoping import scope_for
@@ -140,7 +141,7 @@ def remittance_confirm(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已确认收到%(branch)s上缴的党费。") % {"branch": remittance.branch.name})
-    return redirect(request.POST.get("next") or reverse("dues:org", args=[remittance.to_org_id]))
+    return redirect(next_or(request, reverse("dues:org", args=[remittance.to_org_id])))
 
 
 @login_required
