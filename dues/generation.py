@@ -141,9 +141,13 @@ def _scope_sql(alias, *, paths=None, member_ids=None):
     return sql, params
 
 
-def reconcile_month(period, *, paths=None, member_ids=None, reason="", actor=None):
+def reconcile_month(period, *, paths=None, member_ids=None, reason="", actor=None, refresh=True):
     """Bring the ledger for `period` in line with who owes what now; returns (charges, reversals)
-    inserted. `paths` limits the run to those subtrees, `member_ids` to those members."""
+    inserted. `paths` limits the run to those subtrees, `member_ids` to those members.
+
+    With `refresh` (the default) the derived tables follow in the same transaction (dues.summary):
+    the month's summary rows of the scope (one INSERT … SELECT … GROUP BY) and the arrears state of
+    the scope's members. Bulk loads (scale data) pass refresh=False and rebuild once at the end."""
     now = timezone.now()
     obl = _t(DuesObligation)
     with transaction.atomic():
@@ -185,6 +189,8 @@ WHERE NOT EXISTS (SELECT 1 FROM {obl} o WHERE o.member_id = d.member_id AND o.pe
             )
             charges = cursor.rowcount
             cursor.execute(f"DROP TABLE {DESIRED}")
+        if refresh:
+            _refresh_derived(period, paths=paths, member_ids=member_ids)
         run.last_run_at = now
         run.charges, run.reversals = charges, reversals
         run.save(update_fields=["last_run_at", "charges", "reversals"])
@@ -201,6 +207,24 @@ WHERE NOT EXISTS (SELECT 1 FROM {obl} o WHERE o.member_id = d.member_id AND o.pe
                 },
             )
     return charges, reversals
+
+
+def _refresh_derived(period, *, paths=None, member_ids=None):
+    from . import summary
+
+    if member_ids is not None:
+        for member_id in member_ids:
+            summary.refresh_for_member(
+                member_id,
+                [period],
+                extra_branch_ids=DuesExemption.objects.filter(member_id=member_id).values_list(
+                    "branch_id", flat=True
+                ),
+            )
+        summary.refresh_arrears(member_ids=member_ids)
+    else:
+        summary.refresh_summary(paths=paths, periods=[period])
+        summary.refresh_arrears(paths=paths)
 
 
 def generate_month(day=None, *, paths=None, actor=None):

@@ -341,6 +341,7 @@ def dues_payment_record(
     channel=Channel.CASH,
     kind=PaymentKind.REGULAR,
     collector=None,
+    collector_member=None,
     is_proxy=False,
     payer_name="",
     proxy_reason="",
@@ -365,6 +366,12 @@ def dues_payment_record(
         errors["channel"] = _("请选择交纳方式。")
     if kind not in PaymentKind.values:
         errors["kind"] = _("请选择类型。")
+    if collector_member is not None:
+        if collector_member.branch_id != member.branch_id or collector_member.status not in ACTIVE_STATUSES:
+            errors["collector_member"] = _("收缴人应为本支部的党员。")
+    else:
+        # By default the person who collected is the recording user's own member record.
+        collector_member = Member.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
     policy = DuesPolicy.for_org(member.branch, today)
     if is_proxy:
         if not policy.allow_proxy:
@@ -391,6 +398,7 @@ def dues_payment_record(
             paid_on=paid_on,
             channel=channel,
             collector=collector or user,
+            collected_by=collector_member,
             receipt_year=paid_on.year,
             receipt_no=_next_receipt(member.branch, paid_on.year),
             is_proxy=bool(is_proxy),
@@ -404,6 +412,7 @@ def dues_payment_record(
         PaymentAllocation.objects.bulk_create(
             PaymentAllocation(payment=payment, member=member, period=p, amount=part) for p, part in plan
         )
+        _refresh_after_payment(payment, [p for p, _part in plan])
         log_action(
             "dues.payment.recorded",
             payment,
@@ -412,10 +421,22 @@ def dues_payment_record(
                 "member": member.name,
                 "amount": str(amount),
                 "receipt_no": payment.receipt_no,
+                "collected_by": collector_member.name if collector_member else "",
                 "months": [period_label(p) for p, _part in plan],
             },
         )
     return payment
+
+
+def _refresh_after_payment(payment, periods):
+    """The summary rows of the months the payment went to and the month it was recorded in, and the
+    member's arrears state — in the payment's transaction."""
+    from . import summary
+
+    summary.refresh_for_member(
+        payment.member_id, [*periods, period_of(payment.paid_on)], extra_branch_ids=[payment.branch_id]
+    )
+    summary.refresh_arrears(member_ids=[payment.member_id])
 
 
 def dues_payment_reverse(*, user, payment, reason):
@@ -438,8 +459,10 @@ def dues_payment_reverse(*, user, payment, reason):
             paid_on=timezone.localdate(),
             channel=payment.channel,
             collector=payment.collector,
+            collected_by=payment.collected_by,
             receipt_year=payment.receipt_year,
             receipt_no="",
+            reverses_receipt_no=payment.receipt_no,
             is_proxy=payment.is_proxy,
             payer_name=payment.payer_name,
             to_centre=payment.to_centre,
@@ -452,6 +475,7 @@ def dues_payment_reverse(*, user, payment, reason):
             PaymentAllocation(payment=reversal, member_id=a.member_id, period=a.period, amount=-a.amount)
             for a in payment.allocations.all()
         )
+        _refresh_after_payment(reversal, [a.period for a in reversal.allocations.all()])
         log_action(
             "dues.payment.reversed",
             payment,

@@ -22,6 +22,7 @@ from .ledger import (
     period_start,
 )
 from .rules import FEN, BracketCategory, BranchDuesSetting, Calculation, DuesBracket, DuesPolicy, Rounding
+from .summary import DuesArrearsState, DuesMonthSummary
 
 __all__ = [
     "FEN",
@@ -32,11 +33,13 @@ __all__ = [
     "BranchDuesSetting",
     "Calculation",
     "Channel",
+    "DuesArrearsState",
     "DuesBase",
     "DuesBaseAdjustment",
     "DuesBracket",
     "DuesExemption",
     "DuesObligation",
+    "DuesMonthSummary",
     "DuesPayment",
     "DuesPolicy",
     "EntryKind",

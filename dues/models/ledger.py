@@ -358,6 +358,15 @@ class DuesPayment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    collected_by = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("收缴人（党员）"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("收取这笔党费的党员（一般为支部组织委员），可与登记人不同"),
+    )
     receipt_year = models.PositiveSmallIntegerField(_("收据年度"))
     receipt_no = models.CharField(_("收据编号"), max_length=30, blank=True)
     is_proxy = models.BooleanField(_("代交"), default=False)
@@ -374,6 +383,7 @@ class DuesPayment(models.Model):
         related_name="reversal",
     )
     reason = models.CharField(_("冲销原因"), max_length=200, blank=True)
+    reverses_receipt_no = models.CharField(_("冲销的收据编号"), max_length=30, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),
@@ -407,6 +417,16 @@ class DuesPayment(models.Model):
     @property
     def is_reversal(self):
         return self.reverses_id is not None
+
+    @property
+    def receipt_label(self):
+        """The receipt number; for a reversal, the number of the receipt it cancels (a reversal
+        takes no number of its own)."""
+        if self.reverses_id is not None:
+            return (
+                _("冲销 %(no)s") % {"no": self.reverses_receipt_no} if self.reverses_receipt_no else _("冲销")
+            )
+        return self.receipt_no
 
     @property
     def months_label(self):

@@ -136,7 +136,11 @@ def pay(request, pk):
         expected = max(this_month.due - this_month.paid, Decimal("0"))
     suggested = arrears.amount + expected
     form = PaymentForm(
-        request.POST or None, allow_proxy=policy.allow_proxy, initial={"amount": suggested or None}
+        request.POST or None,
+        allow_proxy=policy.allow_proxy,
+        initial={"amount": suggested or None},
+        branch=member.branch,
+        user=request.user,
     )
     htmx = request.headers.get("HX-Request") == "true"
     if request.method == "POST" and form.is_valid():
@@ -172,7 +176,7 @@ def pay(request, pk):
 def payment_detail(request, pk):
     payment = get_object_or_404(
         DuesPayment.objects.visible_to(request.user).select_related(
-            "member", "branch", "collector", "recorded_by", "reverses"
+            "member", "branch", "collector", "collected_by", "recorded_by", "reverses"
         ),
         pk=pk,
     )
