@@ -14,9 +14,9 @@ the date statuses are judged on (default `timezone.localdate()`). Returns a `Met
   `rules_late`, `rules_open`, `rules_missing`, `missing_rules` (codes), `meeting_rate` (% of decided
   rules met or made up late; open rules are not decided yet).
 - attendance — locked meetings held in the period: `att_expected`, `att_present`, `attendance_rate`.
-- dues — the dues ledger's own selectors: `dues_due`, `dues_paid` (allocated to the period's months),
-  `rate_amount`; `dues_owing` (members with an obligation), `dues_paid_up` (paid all of it),
-  `rate_heads`; `arrears_b12`, `arrears_b35`, `arrears_b6` (members 1–2, 3–5, ≥ 6 months behind,
+- dues — the dues ledger's summary tables (`dues.summary`, the same the dues roll-up reads):
+  `dues_due`, `dues_paid` (allocated to the period's months), `rate_amount`; `dues_owing`
+  (member-months with an amount owed), `dues_paid_up` (member-months paid in full), `rate_heads`; `arrears_b12`, `arrears_b35`, `arrears_b6` (members 1–2, 3–5, ≥ 6 months behind,
   as of today), `arrears_lapse` (the 自行脱党 review flag), `arrears_owed`; `collected` (received in
   the period), `remitted`, `confirmed`, `remittance_status` ("none", "partial", "remitted",
   "confirmed", or "" when nothing was collected).
@@ -207,43 +207,29 @@ def _attendance(org, period, rows):
 
 
 def _dues(org, period, rows, today):
-    """From the dues ledger's selectors, grouped by each branch's own path."""
+    """From the dues ledger's summary tables (dues.summary, kept current by the dues services),
+    grouped by each branch's own path; remittances from the ledger."""
     from dues import selectors as dues
-    from dues.models import DuesObligation, DuesPayment, PaymentKind, Remittance, RemittanceStatus, period_of
+    from dues import summary
+    from dues.models import Remittance, RemittanceStatus, period_of
 
     by_path = {row.path: row for row in rows.values()}
     start, end = period_of(period.start), period_of(period.end)
-    within = Q(branch__path__startswith=org.path)
-    for r in (
-        DuesObligation.objects.filter(within, period__gte=start, period__lte=end)
-        .order_by()
-        .values("branch_id")
-        .annotate(v=Sum("amount"))
-    ):
-        if r["branch_id"] in rows:
-            rows[r["branch_id"]].dues_due = dues._dec(r["v"])
-    for path, paid in dues._paid_by_node(org, WHOLE, start, end).items():
-        if path in by_path:
-            by_path[path].dues_paid = paid
-    for path, (owing, paid_up) in dues._headcount_by_node(org, WHOLE, start, end).items():
-        if path in by_path:
-            by_path[path].dues_owing, by_path[path].dues_paid_up = owing, paid_up
+    for path, f in summary.summary_by_node(org, start, end, WHOLE).items():
+        row = by_path.get(path)
+        if row is not None:
+            row.dues_due, row.dues_paid = f["due"], f["paid"]
+            row.dues_owing, row.dues_paid_up = f["owing"], f["paid_up"]
+            row.collected = f["received_regular"] + f["received_voluntary"]
     for path, a in dues.arrears_buckets_by_node(org, WHOLE, today).items():
-        if path in by_path:
-            row = by_path[path]
+        row = by_path.get(path)
+        if row is not None:
             row.arrears_b12, row.arrears_b35, row.arrears_b6 = a["b12"], a["b35"], a["b6"]
             row.arrears_lapse, row.arrears_owed = a["lapse"], a["owed"]
-    after = period.end + datetime.timedelta(days=1)
     for r in (
-        DuesPayment.objects.filter(within, paid_on__gte=period.start, paid_on__lt=after)
-        .order_by()
-        .values("branch_id")
-        .annotate(v=Sum("amount", filter=Q(kind__in=(PaymentKind.REGULAR, PaymentKind.VOLUNTARY))))
-    ):
-        if r["branch_id"] in rows:
-            rows[r["branch_id"]].collected = dues._dec(r["v"])
-    for r in (
-        Remittance.objects.filter(within, start_period__gte=start, end_period__lte=end)
+        Remittance.objects.filter(
+            branch__path__startswith=org.path, start_period__gte=start, end_period__lte=end
+        )
         .order_by()
         .values("branch_id")
         .annotate(v=Sum("amount"), c=Sum("amount", filter=Q(status=RemittanceStatus.CONFIRMED)))

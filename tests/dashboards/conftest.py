@@ -85,6 +85,8 @@ def world(cast, meeting, full_members):
     type(done).objects.filter(pk=done.pk).update(
         status="closed", closed_at=datetime.datetime(2026, 6, 25, 9, tzinfo=SHANGHAI)
     )
+    with time_machine.travel(TODAY):  # July's generation: June is now the 6th month in arrears
+        reconcile_month(period_of(datetime.date(2026, 7, 1)))
     pipeline = make_member(a, "甲申请人", status="applicant")
     type(pipeline).objects.filter(pk=pipeline.pk).update(
         next_step_no=2, next_step_due=datetime.date(2026, 6, 1)

@@ -36,7 +36,7 @@ def test_branch_figures_against_hand_built_data(cast, world):
     assert a.attendance_rate == Decimal("81.2")  # 81.25, rounded like the dues rates
     # 8 members × 3 months × ¥10; seven paid January–June in full.
     assert a.dues_due == Decimal("240.00") and a.dues_paid == Decimal("210.00")
-    assert (a.dues_owing, a.dues_paid_up) == (8, 7)
+    assert (a.dues_owing, a.dues_paid_up) == (24, 21)  # member-months
     assert a.rate_amount == Decimal("87.5") and a.rate_heads == Decimal("87.5")
     assert a.arrears_b6 == 1 and a.arrears_lapse == 1 and a.arrears_owed == Decimal("60.00")
     assert a.collected == Decimal("420.00") and a.remittance_status == "none"
