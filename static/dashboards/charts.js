@@ -14,6 +14,7 @@
     var c = window.echarts.init(el, null, { renderer: "svg" });
     c.setOption(option);
     charts.push(c);
+    if (window.ResizeObserver) { new ResizeObserver(function () { c.resize(); }).observe(el); }
   }
 
   chart("chart-trend", {
