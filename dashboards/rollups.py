@@ -172,37 +172,60 @@ def rebuild(periods, *, root=None, today=None):
     return written
 
 
+def _common_ancestor(branches):
+    step = Organization.steplen
+    prefix = branches[0].path
+    for b in branches[1:]:
+        while not b.path.startswith(prefix):
+            prefix = prefix[:-step]
+    return prefix
+
+
 def refresh(branch_ids, days, *, today=None):
     """Recompute the rows of these branches for the month, quarter and year of each day and add the
-    difference to their ancestors' rows. Periods whose rollup was never built are left to
-    `rebuild` (an ancestor row without the others' sums would be wrong)."""
+    difference to their ancestors' rows: per period one compliance.metrics run over the branches'
+    nearest common ancestor. Periods whose rollup was never built are left to `rebuild` (an
+    ancestor row without the others' sums would be wrong)."""
     today = today or timezone.localdate()
     branches = list(Organization.objects.filter(pk__in=set(branch_ids), kind__in=BRANCH_KINDS))
-    periods = {p.code: p for day in days for p in periods_of(day)}
-    for branch in branches:
-        for period in periods.values():
-            (row,) = branch_metrics(branch, period, today=today).branches or (None,)
-            if row is None:
-                continue
-            new = branch_data(row)
-            ancestors = branch.scope_paths()[:-1]
-            with transaction.atomic():
-                rows = {
-                    r.organization_id: r
-                    for r in OrgFigures.objects.select_for_update()
-                    .filter(period=period.code, organization__path__in=[*ancestors, branch.path])
-                    .select_related("organization")
-                }
-                mine = rows.pop(branch.pk, None)
-                if mine is None:
+    if not branches:
+        return
+    wanted = {p.code: p for day in days for p in periods_of(day)}
+    built = set(
+        OrgFigures.objects.filter(
+            organization_id__in=[b.pk for b in branches], period__in=wanted
+        ).values_list("period", flat=True)
+    )
+    prefix = _common_ancestor(branches)
+    anchor = branches[0] if len(branches) == 1 else Organization.objects.get(path=prefix)
+    paths = {p for b in branches for p in b.scope_paths()}
+    for code in sorted(built):
+        metrics = branch_metrics(anchor, wanted[code], today=today)
+        fresh = {row.id: branch_data(row) for row in metrics.branches if row.id in {b.pk for b in branches}}
+        with transaction.atomic():
+            rows = {
+                r.organization.path: r
+                for r in OrgFigures.objects.select_for_update()
+                .filter(period=code, organization__path__in=paths)
+                .select_related("organization")
+                .order_by("organization__path")
+            }
+            changed = {}
+            for branch in branches:
+                mine = rows.get(branch.path)
+                if mine is None or branch.pk not in fresh:
                     continue
-                old = mine.data
+                old, new = mine.data, fresh[branch.pk]
                 mine.data, mine.computed_on = new, today
-                for ancestor in rows.values():
-                    add(ancestor.data, old, -1)
-                    add(ancestor.data, new)
-                    ancestor.computed_on = today
-                OrgFigures.objects.bulk_update([mine, *rows.values()], ["data", "computed_on"])
+                changed[branch.path] = mine
+                for path in branch.scope_paths()[:-1]:
+                    ancestor = rows.get(path)
+                    if ancestor is not None:
+                        add(ancestor.data, old, -1)
+                        add(ancestor.data, new)
+                        ancestor.computed_on = today
+                        changed[path] = ancestor
+            OrgFigures.objects.bulk_update(list(changed.values()), ["data", "computed_on"])
 
 
 # --- Membership structure, terms and vacancies (the `now` row) ---------------------------------------
