@@ -30,6 +30,12 @@ def _period(request):
         return current(QUARTER, today), str(exc)
 
 
+def _ancestors(request, org):
+    """The breadcrumb: the ancestors the user may see (one query, the root's too)."""
+    qs = Organization.objects.visible_to(request.user).filter(path__in=[*org.ancestor_paths(), org.path])
+    return [a for a in qs.order_by("depth") if a.pk != org.pk]
+
+
 def links(org, period):
     """Where each number on the dashboard leads: the records behind it."""
     q = f"?org={org.pk}&period={period.code}"
@@ -89,9 +95,7 @@ def committee(request):
         flip = "asc" if sort == key and descending else "desc"
         return "?" + urlencode({"org": org.pk, "period": period.code, "sort": key, "dir": flip})
 
-    ancestors = list(
-        Organization.objects.visible_to(request.user).filter(path__in=org.ancestor_paths()).order_by("depth")
-    )
+    ancestors = _ancestors(request, org)
     return render(
         request,
         "dashboards/committee.html",
@@ -137,9 +141,7 @@ def branch(request, pk):
                     "label_status": engine.STATUS_LABELS[rule.status],
                 }
             )
-    ancestors = list(
-        Organization.objects.visible_to(request.user).filter(path__in=org.ancestor_paths()).order_by("depth")
-    )
+    ancestors = _ancestors(request, org)
     return render(
         request,
         "dashboards/branch.html",
