@@ -98,6 +98,26 @@ def wrk(url, cookie, duration, connections):
     return dict(part.split("=") for part in found.group(1).split())
 
 
+def closest_subtree(root, size):
+    """The committee under `root` whose subtree (organisations, party groups included) is closest to
+    `size` — counted per path prefix at each depth in one query per depth."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    best = None
+    for depth in (2, 3, 4):
+        length = depth * Organization.steplen
+        for row in (
+            Organization.objects.filter(path__startswith=root.path, depth__gte=depth)
+            .annotate(node=Substr("path", 1, length))
+            .values("node")
+            .annotate(n=Count("pk"))
+        ):
+            if best is None or abs(row["n"] - size) < abs(best[1] - size):
+                best = (row["node"], row["n"])
+    return Organization.objects.get(path=best[0])
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,16 +126,25 @@ def main():
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--subtree-size",
+        type=int,
+        default=250,
+        help="also measure the committee in SCALE-M whose subtree is closest to this size (tier S ≈ 250)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     roots = list(Organization.objects.filter(code__in=["SCALE-M", "SCALE-S"], depth=1).order_by("code"))
     if not roots:
         raise SystemExit("no scale data: run manage.py generate_scale_data --tier M first")
+    tier_m = next((r for r in roots if r.code == "SCALE-M"), None)
+    if tier_m is not None and args.subtree_size:
+        roots.append(closest_subtree(tier_m, args.subtree_size))
     User = get_user_model()
     users, cases = [], []
     for root in roots:
-        user = User.objects.create_user(username=f"bench-dash-{root.code}", password=None, name="bench")
+        user = User.objects.create_user(username=f"bench-dash-{root.pk}", password=None, name="bench")
         Grant.objects.create(user=user, organization=root)
         users.append(user)
         url = f"/dashboard/?org={root.pk}&period={args.period}"
@@ -157,7 +186,7 @@ def main():
             wrk(base + url, cookie, 5, args.connections)  # warm up
             result = wrk(base + url, cookie, args.duration, args.connections)
             print(
-                f"{root.code}: {size} organisations — {queries} queries; p50 {result['p50']} ms, "
+                f"{root.code or root.name}: {size} organisations — {queries} queries; p50 {result['p50']} ms, "
                 f"p95 {result['p95']} ms, p99 {result['p99']} ms, {result['rps']} req/s "
                 f"({result['requests']} requests, {result['errors']} errors)"
             )
