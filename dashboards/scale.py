@@ -15,6 +15,9 @@ from . import rollups
 def generate(ctx):
     from meetings.models import Meeting
 
+    from . import signals
+
+    signals._pending.state = None  # what the other apps' bulk work scheduled is all built below
     root = ctx["root"]
     today = timezone.localdate()
     first = (

@@ -51,8 +51,12 @@ def _flush():
     _pending.state = None
     if not state or not any(state.values()):
         return
-    from .tasks import refresh_rollups
+    from .tasks import rebuild_month, refresh_rollups
 
+    for month in sorted(state["months"]):
+        rebuild_month.delay(month)
+    if not (state["branches"] or state["payments"] or state["items"]):
+        return
     refresh_rollups.delay(
         branch_ids=sorted(state["branches"]),
         days=sorted(d.isoformat() for d in {*state["days"], timezone.localdate()}),
@@ -60,6 +64,11 @@ def _flush():
         payment_ids=sorted(state["payments"]),
         item_ids=sorted(state["items"]),
     )
+
+
+def discard_pending():
+    """Forget what this transaction scheduled (the scale data builds every rollup itself)."""
+    _pending.state = None
 
 
 def _meeting_saved(sender, instance, raw=False, **kwargs):
@@ -87,9 +96,7 @@ def _audit_saved(sender, instance, created, raw=False, **kwargs):
         return
     period = (instance.data or {}).get("period", "")
     if period:
-        from .tasks import rebuild_month
-
-        transaction.on_commit(lambda: rebuild_month.delay(period))
+        _state()["months"].add(period)
 
 
 def _item_saved(sender, instance, raw=False, **kwargs):

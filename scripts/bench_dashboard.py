@@ -160,6 +160,13 @@ def main():
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "FIELD_HASH_KEY": settings.FIELD_HASH_KEY,
     }
+    # DEBUG off serves hashed static files from the manifest.
+    subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
