@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "dues",
     "rectifications",
     "compliance",
+    "notifications",
     "exports",
 ]
 
@@ -245,7 +246,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dues.tasks.lock_bases_for_year",
         "schedule": crontab(month_of_year="1", day_of_month="31", hour="23", minute="0"),
     },
+    "notifications-run-reminders": {
+        "task": "notifications.tasks.run_reminders",
+        "schedule": crontab(hour="8", minute="0"),
+    },
+    "notifications-dispatch": {
+        "task": "notifications.tasks.dispatch_deliveries",
+        "schedule": crontab(minute="*/15"),
+    },
+    "compliance-quarterly-reports": {
+        "task": "compliance.tasks.generate_quarterly_reports",
+        "schedule": crontab(month_of_year="1,4,7,10", day_of_month="1", hour="1", minute="0"),
+    },
 }
+
+# Notifications: failed external channels are retried after 1, 5, 25 … minutes, then marked failed.
+NOTIFICATIONS_MAX_ATTEMPTS = _env("NOTIFICATIONS_MAX_ATTEMPTS", env.int, 4)
+NOTIFICATIONS_RETRY_BASE_MINUTES = _env("NOTIFICATIONS_RETRY_BASE_MINUTES", env.int, 1)
+NOTIFICATIONS_WEBHOOK_TIMEOUT = _env("NOTIFICATIONS_WEBHOOK_TIMEOUT", env.int, 10)
+NOTIFICATIONS_SMS_BACKEND = _env("NOTIFICATIONS_SMS_BACKEND", env.str, "notifications.channels.LoggingSMSBackend")
 
 EMAIL_BACKEND = _env(
     "EMAIL_BACKEND",
