@@ -11,13 +11,24 @@ def _meeting_saved(sender, instance, **kwargs):
         withdraw(kind=ReminderKind.MINUTES_UNSIGNED, subject=f"meeting:{instance.pk}")
 
 
-def _allocation_saved(sender, instance, created, **kwargs):
-    """A member who paid this month is not reminded of it any more."""
-    if created:
-        from .models import ReminderKind
-        from .services import withdraw
+def _payment_saved(sender, instance, created, **kwargs):
+    """A member who has paid this month is not reminded of it any more (checked once the payment's
+    allocations are committed: a partial payment leaves the reminder standing)."""
+    if not created:
+        return
+    from django.db import transaction
 
-        withdraw(kind=ReminderKind.DUES_UNPAID, subject=f"member:{instance.member_id}")
+    from .models import ReminderKind
+    from .reminders import owed_this_month
+    from .services import withdraw
+
+    member_id = instance.member_id
+
+    def check():
+        if not owed_this_month(member_id):
+            withdraw(kind=ReminderKind.DUES_UNPAID, subject=f"member:{member_id}")
+
+    transaction.on_commit(check)
 
 
 class NotificationsConfig(AppConfig):
@@ -30,7 +41,7 @@ class NotificationsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from audit.services import register
-        from dues.models import PaymentAllocation
+        from dues.models import DuesPayment
         from meetings.models import Meeting
 
         from .models import Preference, ReminderRule
@@ -38,6 +49,4 @@ class NotificationsConfig(AppConfig):
         register(ReminderRule)
         register(Preference)
         post_save.connect(_meeting_saved, sender=Meeting, dispatch_uid="notifications.meeting")
-        post_save.connect(
-            _allocation_saved, sender=PaymentAllocation, dispatch_uid="notifications.allocation"
-        )
+        post_save.connect(_payment_saved, sender=DuesPayment, dispatch_uid="notifications.payment")

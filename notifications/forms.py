@@ -5,6 +5,10 @@ from .models import Preference
 
 
 class PreferenceForm(forms.ModelForm):
+    webhook_url = forms.URLField(
+        label=_("群机器人地址"), required=False, assume_scheme="https", max_length=500
+    )
+
     class Meta:
         model = Preference
         fields = (

@@ -12,6 +12,7 @@ who owe; minutes only while unlocked; items only while not closed.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -130,7 +131,7 @@ def meeting_missing(ctx):
         return
     today = ctx.today
     period = periods.current("quarter", today)
-    for root in Organization.get_root_nodes():
+    for root in Organization.objects.get_root_nodes():
         report = engine.evaluate(root, period, today=today)
         for branch in report.branches:
             rule = ctx.rules.enabled(ReminderKind.MEETING_MISSING, branch.path)
@@ -204,46 +205,65 @@ def _dues_members(ctx):
     return Member.objects.filter(status__in=ACTIVE_STATUSES, branch__kind__in=BRANCH_KINDS)
 
 
-def dues_unpaid(ctx):
-    """This month's dues still unpaid after the branch's collection day — to the member. Not for a
-    month whose obligations were not generated (collection not open), not to someone who paid (the
-    month's allocations cover its charges), transferred out or left (status no longer active)."""
-    from dues.models import DuesObligation, MonthRun, PaymentAllocation, period_of
+def _with_month_balance(members, period):
+    """Members annotated with the month's charges (`due`) and allocations (`paid`), due > 0."""
+    from dues.models import DuesObligation, PaymentAllocation
 
-    if not ctx.rules.any_enabled(ReminderKind.DUES_UNPAID):
-        return
-    current = period_of(ctx.today)
-    if not MonthRun.objects.filter(period=current).exists():
-        return
     money = DecimalField(max_digits=12, decimal_places=2)
     due = (
-        DuesObligation.objects.filter(member=OuterRef("pk"), period=current)
+        DuesObligation.objects.filter(member=OuterRef("pk"), period=period)
         .order_by()
         .values("member")
         .annotate(s=Sum("amount"))
         .values("s")
     )
     paid = (
-        PaymentAllocation.objects.filter(member=OuterRef("pk"), period=current)
+        PaymentAllocation.objects.filter(member=OuterRef("pk"), period=period)
         .order_by()
         .values("member")
         .annotate(s=Sum("amount"))
         .values("s")
     )
-    rows = (
-        _dues_members(ctx)
-        .filter(user__isnull=False)
-        .annotate(
-            due=Coalesce(Subquery(due, output_field=money), 0, output_field=money),
-            paid=Coalesce(Subquery(paid, output_field=money), 0, output_field=money),
-        )
-        .filter(due__gt=0)
-        .values_list("pk", "user_id", "branch_id", "branch__path", "due", "paid")
+    return members.annotate(
+        due=Coalesce(Subquery(due, output_field=money), 0, output_field=money),
+        paid=Coalesce(Subquery(paid, output_field=money), 0, output_field=money),
+    ).filter(due__gt=0)
+
+
+def owed_this_month(member_id, today=None):
+    """What the member still owes for the current month (0 when paid)."""
+    from dues.models import FEN, period_of
+    from members.models import Member
+
+    row = (
+        _with_month_balance(Member.objects.filter(pk=member_id), period_of(today or timezone.localdate()))
+        .values_list("due", "paid")
+        .first()
+    )
+    if row is None:
+        return Decimal("0.00")
+    return max(Decimal("0.00"), (Decimal(str(row[0])) - Decimal(str(row[1]))).quantize(FEN))
+
+
+def dues_unpaid(ctx):
+    """This month's dues still unpaid after the branch's collection day — to the member. Not for a
+    month whose obligations were not generated (collection not open), not to someone who paid (the
+    month's allocations cover its charges), transferred out or left (status no longer active)."""
+    from dues.models import FEN, MonthRun, period_of
+
+    if not ctx.rules.any_enabled(ReminderKind.DUES_UNPAID):
+        return
+    current = period_of(ctx.today)
+    if not MonthRun.objects.filter(period=current).exists():
+        return
+    rows = _with_month_balance(_dues_members(ctx).filter(user__isnull=False), current).values_list(
+        "pk", "user_id", "branch_id", "branch__path", "due", "paid"
     )
     settings_by_branch = {}
     label = _month(ctx.today)
     for pk, user_id, branch_id, path, due_amount, paid_amount in rows.iterator(chunk_size=5000):
-        if paid_amount >= due_amount:
+        owed = (Decimal(str(due_amount)) - Decimal(str(paid_amount))).quantize(FEN)
+        if owed <= 0:
             continue
         rule = ctx.rules.enabled(ReminderKind.DUES_UNPAID, path)
         if rule is None:
@@ -259,8 +279,7 @@ def dues_unpaid(ctx):
                 label,
                 uid,
                 branch_id,
-                _("%(month)s党费尚未交纳（应交 ¥%(due)s）")
-                % {"month": label, "due": due_amount - paid_amount},
+                _("%(month)s党费尚未交纳（应交 ¥%(due)s）") % {"month": label, "due": owed},
                 "",
                 reverse("dues:mine"),
             )
@@ -364,7 +383,7 @@ def rectification_items(ctx):
             "status",
             "claimed_at",
             "last_update_on",
-            "ledger__name",
+            "ledger__title",
             "ledger__issuer__path",
             "lead_person__user_id",
         )
@@ -415,7 +434,7 @@ def rectification_items(ctx):
                     continue
                 for uid in ctx.people.resolve(rule.recipients, org_id=org_id, path=path, extra=direct):
                     yield Candidate(
-                        kind, f"item:{item.pk}", period, uid, org_id, title, item.ledger.name, url
+                        kind, f"item:{item.pk}", period, uid, org_id, title, item.ledger.title, url
                     )
             if item.status in WORKING_STATUSES and org_id is not None:
                 rule = ctx.rules.enabled(ReminderKind.RECTIFICATION_UPDATE, path)
@@ -432,7 +451,7 @@ def rectification_items(ctx):
                         uid,
                         org_id,
                         title,
-                        item.ledger.name,
+                        item.ledger.title,
                         url,
                     )
 

@@ -1,0 +1,26 @@
+import datetime
+
+import pytest
+import time_machine
+
+TZ = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def at(year, month, day, hour=10, minute=0):
+    """Freeze time at a local (Asia/Shanghai) moment."""
+    return time_machine.travel(datetime.datetime(year, month, day, hour, minute, tzinfo=TZ), tick=False)
+
+
+def deliveries(**filters):
+    from notifications.models import Delivery
+
+    return list(Delivery.objects.filter(**filters).order_by("pk"))
+
+
+@pytest.fixture
+def mailbox(settings):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    return mail.outbox
