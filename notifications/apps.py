@@ -31,6 +31,28 @@ def _payment_saved(sender, instance, created, **kwargs):
     transaction.on_commit(check)
 
 
+def _report_ready(sender, report, user_ids, **kwargs):
+    """A quarterly report is ready: its recipients are told (in-app and their channels)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from .models import ReminderKind, ReminderRule
+    from .services import notify
+
+    if ReminderRule.objects.filter(kind=ReminderKind.REPORT_READY, enabled=False, organization=None).exists():
+        return
+    notify(
+        kind=ReminderKind.REPORT_READY,
+        subject=f"report:{report.pk}",
+        period=f"{report.period}#{report.runs}",
+        user_ids=user_ids,
+        title=_("%(org)s %(period)s季度合规报告已生成")
+        % {"org": report.organization.name, "period": report.period},
+        url=reverse("compliance:report", args=[report.pk]),
+        organization=report.organization,
+    )
+
+
 class NotificationsConfig(AppConfig):
     """通知提醒: reminder rules, channels, per-user preferences and the delivery log."""
 
@@ -48,5 +70,8 @@ class NotificationsConfig(AppConfig):
 
         register(ReminderRule)
         register(Preference)
+        from compliance.reports import report_ready
+
+        report_ready.connect(_report_ready, dispatch_uid="notifications.report_ready")
         post_save.connect(_meeting_saved, sender=Meeting, dispatch_uid="notifications.meeting")
         post_save.connect(_payment_saved, sender=DuesPayment, dispatch_uid="notifications.payment")

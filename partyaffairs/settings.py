@@ -264,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
 NOTIFICATIONS_MAX_ATTEMPTS = _env("NOTIFICATIONS_MAX_ATTEMPTS", env.int, 4)
 NOTIFICATIONS_RETRY_BASE_MINUTES = _env("NOTIFICATIONS_RETRY_BASE_MINUTES", env.int, 1)
 NOTIFICATIONS_WEBHOOK_TIMEOUT = _env("NOTIFICATIONS_WEBHOOK_TIMEOUT", env.int, 10)
+# A quarterly report whose worker has shown no progress for this long is taken over on redelivery.
+COMPLIANCE_REPORT_LEASE_SECONDS = _env("COMPLIANCE_REPORT_LEASE_SECONDS", env.int, 300)
+# Redis redelivers a task whose worker died (acks_late) after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _env("CELERY_VISIBILITY_TIMEOUT", env.int, 3600)}
 NOTIFICATIONS_SMS_BACKEND = _env("NOTIFICATIONS_SMS_BACKEND", env.str, "notifications.channels.LoggingSMSBackend")
 
 EMAIL_BACKEND = _env(
