@@ -315,6 +315,10 @@ class Sheet:
             fmt = self.formats.get(i)
             if fmt and value is not None:
                 cell.number_format = fmt
+            elif isinstance(value, datetime.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(value, datetime.date):
+                cell.number_format = "yyyy-mm-dd"
             if fills and i in fills:
                 cell.fill = fills[i]
             cells.append(cell)
