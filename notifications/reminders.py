@@ -64,6 +64,11 @@ class RuleBook:
         for rule in ReminderRule.objects.filter(effective_from__lte=today).select_related("organization"):
             path = rule.organization.path if rule.organization_id else ""
             self.rows[rule.kind].append((len(path), rule.effective_from, path, rule))
+        # A kind with no row at all (an emptied table, a flushed test database) keeps its default.
+        for kind, (lead_days, recipients) in DEFAULT_RULES.items():
+            if kind not in self.rows:
+                default = ReminderRule(kind=kind, lead_days=lead_days, recipients=recipients, enabled=True)
+                self.rows[kind].append((0, datetime.date.min, "", default))
         self._memo = {}
 
     def rule(self, kind, path=""):

@@ -11,7 +11,9 @@ TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 def at(year, month, day, hour=10, minute=0, second=0):
     """Freeze time at a local (Asia/Shanghai) moment."""
-    return time_machine.travel(datetime.datetime(year, month, day, hour, minute, second, tzinfo=TZ), tick=False)
+    return time_machine.travel(
+        datetime.datetime(year, month, day, hour, minute, second, tzinfo=TZ), tick=False
+    )
 
 
 def deliveries(**filters):
