@@ -3,8 +3,11 @@ progress, and (re)generation for an organisation of their own and a quarter."""
 
 from django.http import Http404
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
+
+from branches.models import Organization
 
 from .models import QuarterlyReport, ReportStatus
 from .reports import report_request
@@ -37,6 +40,11 @@ class QuarterlyReportSerializer(serializers.ModelSerializer):
         )
 
 
+class ReportRequestSerializer(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    period = serializers.CharField(help_text="YYYY-Qn, e.g. 2026-Q3")
+
+
 class QuarterlyReportViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -51,13 +59,14 @@ class QuarterlyReportViewSet(
             .order_by("-period", "organization__path", "pk")
         )
 
+    @extend_schema(request=ReportRequestSerializer, responses={201: QuarterlyReportSerializer})
     def create(self, request, *args, **kwargs):
         from django.core.exceptions import ValidationError as DjangoValidationError
         from rest_framework.exceptions import ValidationError
 
         from .report_views import _requestable
 
-        data = QuarterlyReportSerializer(data=request.data)
+        data = ReportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         org = _requestable(request.user).filter(pk=data.validated_data["organization"].pk).first()
         if org is None:
