@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -40,7 +40,7 @@ report_ready = Signal()
 ONE_DAY = datetime.timedelta(days=1)
 PERCENT = '0.0"%"'
 MONEY = "#,##0.00"
-RAG_LABELS = {m.RED: _l("红"), m.AMBER: _l("黄"), m.GREEN: _l("绿")}
+RAG_LABELS = {m.RED: gettext_lazy("红"), m.AMBER: gettext_lazy("黄"), m.GREEN: gettext_lazy("绿")}
 RAG_FILLS = {m.RED: "F8D7DA", m.AMBER: "FFF3CD", m.GREEN: "D1E7DD"}
 
 
@@ -209,10 +209,10 @@ def summary_headers():
 
 
 REMITTANCE_LABELS = {
-    "none": _l("未上缴"),
-    "partial": _l("部分上缴"),
-    "remitted": _l("已上缴待确认"),
-    "confirmed": _l("已确认"),
+    "none": gettext_lazy("未上缴"),
+    "partial": gettext_lazy("部分上缴"),
+    "remitted": gettext_lazy("已上缴待确认"),
+    "confirmed": gettext_lazy("已确认"),
     "": "—",
 }
 
@@ -481,38 +481,40 @@ def _items_sheet(wb, org, day):
 
 NOTES = (
     (
-        _l("排名、综合得分"),
-        _l(
+        gettext_lazy("排名、综合得分"),
+        gettext_lazy(
             "各项比率按评分规则（ScoreRule，可在系统管理中调整权重）加权平均，满分100；得分相同按组织路径排序。"
         ),
     ),
     (
-        _l("应开/已开/状态"),
-        _l(
+        gettext_lazy("应开/已开/状态"),
+        gettext_lazy(
             "三会一课合规引擎：会议记录签字锁定后计入，按召开日期所在周期统计；状态为已达标、进行中、补录（逾期锁定）、未达标、不适用。"
         ),
     ),
-    (_l("会议达标率"), _l("已判定的规则中达标或补录的比例；进行中的规则不计入。")),
-    (_l("出勤率"), _l("本季已锁定会议的实到人次 ÷ 应到人次。")),
-    (_l("收缴率（按人数）"), _l("本季有应交党费的党员中，已交清本季各月的人数比例。")),
-    (_l("收缴率（按金额）"), _l("本季各月已分配的实交金额 ÷ 应交金额（党费台账）。")),
+    (gettext_lazy("会议达标率"), gettext_lazy("已判定的规则中达标或补录的比例；进行中的规则不计入。")),
+    (gettext_lazy("出勤率"), gettext_lazy("本季已锁定会议的实到人次 ÷ 应到人次。")),
+    (gettext_lazy("收缴率（按人数）"), gettext_lazy("本季有应交党费的党员中，已交清本季各月的人数比例。")),
+    (gettext_lazy("收缴率（按金额）"), gettext_lazy("本季各月已分配的实交金额 ÷ 应交金额（党费台账）。")),
     (
-        _l("欠交人数"),
-        _l(
+        gettext_lazy("欠交人数"),
+        gettext_lazy(
             "截至统计日（季度结束次日）按欠交月数分为1-2、3-5、6个月以上；连续6个月未交列入自行脱党审查（党章第九条）。"
         ),
     ),
-    (_l("上缴状态"), _l("本季收缴金额与向上级党组织上缴、上级确认的金额比较。")),
+    (gettext_lazy("上缴状态"), gettext_lazy("本季收缴金额与向上级党组织上缴、上级确认的金额比较。")),
     (
-        _l("整改"),
-        _l(
+        gettext_lazy("整改"),
+        gettext_lazy(
             "责任单位包含该支部的整改事项：未销号、超期（截至统计日）、本季销号；销号率 = 本季销号 ÷（本季销号 + 未销号）。"
         ),
     ),
-    (_l("发展步骤超期"), _l("发展党员下一步骤已过期限的人数。")),
+    (gettext_lazy("发展步骤超期"), gettext_lazy("发展党员下一步骤已过期限的人数。")),
     (
-        _l("红黄绿"),
-        _l("有未达标规则、自行脱党审查、整改超期或发展步骤超期，或得分低于评分规则阈值，则为红或黄。"),
+        gettext_lazy("红黄绿"),
+        gettext_lazy(
+            "有未达标规则、自行脱党审查、整改超期或发展步骤超期，或得分低于评分规则阈值，则为红或黄。"
+        ),
     ),
 )
 
