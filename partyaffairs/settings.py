@@ -315,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "MeetingStatusEnum": "meetings.models.MeetingStatus",
         "AttendanceStatusEnum": "meetings.models.AttendanceStatus",
         "DuesCategoryEnum": "members.models.member.DuesCategory",
+        "ReportStatusEnum": "compliance.models.ReportStatus",
     },
 }
 
