@@ -35,6 +35,7 @@ from branches.models import BRANCH_KINDS, Organization, OrgKind
 from meetings.models import LecturerType, Meeting, MeetingKind, Talk, TalkPairType
 from members.models import MemberStatus
 
+from .defaults import default_rules
 from .models import ComplianceRule, Frequency, RuleCode
 from .periods import containing
 
@@ -210,6 +211,10 @@ class _Rules:
             rule.scope_path = rule.organization.path if rule.organization_id else ""
             rule.scope_depth = rule.organization.depth if rule.organization_id else 0
             self.rows[rule.code].append(rule)
+        if not self.rows:
+            for rule in default_rules():
+                rule.scope_path, rule.scope_depth = "", 0
+                self.rows[rule.code].append(rule)
         self.scoped_paths = sorted(
             {r.scope_path for rows in self.rows.values() for r in rows if r.scope_path}
         )

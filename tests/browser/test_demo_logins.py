@@ -35,6 +35,11 @@ def find(driver, css):
 
 
 def submit_login(driver, base, username, password):
+    # Leave the previous page first, then clear every cookie: a request the page still had in flight
+    # (the bell's htmx load) could otherwise answer after the test cleared the cookies and log the
+    # previous user back in, and the login page would redirect instead of showing its form.
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     driver.get(base + "/accounts/login/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
