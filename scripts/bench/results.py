@@ -222,7 +222,10 @@ def render(data):
             f"{tier.get('load_average', {}).get('before')} / {tier.get('load_average', {}).get('after')}; "
             f"{tier.get('duration_s')} s of load per page at {tier.get('connections')} connections.",
             "",
-            "Data: " + ", ".join(f"{v:,} {k}" for k, v in tier.get("data", {}).items()) + ".",
+            "Data: "
+            + ", ".join(f"{v:,} {k}" for k, v in tier.get("data", {}).items())
+            + f"; {tier.get('database_size')} on disk; fingerprint `{tier.get('fingerprint')}` "
+            "(`scripts/bench/fingerprint.py`: equal fingerprints, equal data).",
             "",
         ]
         gen = tier.get("generation") or {}

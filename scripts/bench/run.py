@@ -258,6 +258,9 @@ def run_tier(tier, seed):
     post = post_load(tier)
     fx = fixtures(tier)
     counts_data, size = data_counts(fx.root)
+    from .fingerprint import fingerprint
+
+    prints = fingerprint()
     say(f"tier {tier}: {counts_data} ({size})")
     role_clients = clients(fx.users)
     counts = collect(PAGES, fx, role_clients)
@@ -283,6 +286,8 @@ def run_tier(tier, seed):
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
         "data": counts_data,
         "database_size": size,
+        "fingerprint": prints["digest"],
+        "fingerprint_tables": prints["tables"],
         "generation": generation_record(tier),
         "post_load": post,
         "fixtures": describe(fx),

@@ -63,6 +63,13 @@ def resolve_callable(paths):
     raise NotAvailable("none of " + ", ".join(paths))
 
 
+def need(obj, what):
+    """`obj`, or NotAvailable when the data holds no such object (e.g. no meeting in the branch)."""
+    if obj is None:
+        raise NotAvailable(f"no {what} in the data")
+    return obj
+
+
 DASHBOARD_URL_NAMES = ("dashboards:committee", "dashboard:committee", "dashboards:index", "dashboard:index")
 
 
@@ -84,7 +91,7 @@ PAGES = (
         "committee",
         lambda fx: reverse("members:roster") + "?" + urlencode({"q": fx.search}),
     ),
-    Page("meeting", "meeting detail (secretary)", "secretary", lambda fx: reverse("meetings:detail", args=[fx.meeting.pk])),
+    Page("meeting", "meeting detail (secretary)", "secretary", lambda fx: reverse("meetings:detail", args=[need(fx.meeting, "meeting").pk])),
     Page("my_dues", "我的党费 (member)", "member", lambda fx: reverse("dues:mine")),
     Page("branch_page", "branch page (secretary)", "secretary", lambda fx: reverse("orgs:detail", args=[fx.branch.pk])),
     Page("dashboard_root", "committee dashboard at the root", "committee", _dashboard("root"), 300, True),
@@ -99,7 +106,7 @@ PAGES = (
         "ledger",
         "rectification ledger page (committee, the root's largest ledger)",
         "committee",
-        lambda fx: reverse("rectifications:ledger", args=[fx.ledger.pk]),
+        lambda fx: reverse("rectifications:ledger", args=[need(fx.ledger, "rectification ledger").pk]),
     ),
 )  # fmt: skip
 
