@@ -30,6 +30,10 @@ def main(argv=None):
     job = sub.add_parser("job", help="run one timed job (in its own process)")
     job.add_argument("key")
     job.add_argument("--tier", choices=config.TIERS, required=True)
+    prof = sub.add_parser("profile", help="profile one page in-process (pyinstrument)")
+    prof.add_argument("page")
+    prof.add_argument("--tier", choices=config.TIERS, required=True)
+    prof.add_argument("--runs", type=int, default=20)
     sub.add_parser("report", help="render docs/benchmarks.md from docs/benchmarks.json")
     record = sub.add_parser("record-generation", help="record the timings of a generate_scale_data log")
     record.add_argument("--tier", choices=config.TIERS, required=True)
@@ -48,6 +52,14 @@ def main(argv=None):
         from scripts.bench.jobs import main as job_main
 
         job_main(args.key, args.tier)
+    elif args.command == "profile":
+        _django(args.tier)
+        from django.test.utils import setup_test_environment
+
+        from scripts.bench.profile import profile_page
+
+        setup_test_environment()
+        profile_page(args.page, args.tier, args.runs)
     elif args.command == "report":
         from scripts.bench import results
 

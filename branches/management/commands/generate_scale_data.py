@@ -12,7 +12,7 @@ import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from branches.discovery import app_modules
 
@@ -55,4 +55,12 @@ class Command(BaseCommand):
             # The deferred foreign-key checks run at COMMIT: timed as a phase of its own.
             started = time.monotonic()
         self.stdout.write(f"commit: deferred constraint checks in {time.monotonic() - started:.1f}s")
+        if connection.vendor == "postgresql":
+            # Millions of rows arrived in one transaction: without fresh statistics the planner keeps
+            # the sizes it saw before (empty tables) until autovacuum gets round to them, and picks
+            # plans for a handful of rows (e.g. a hash of all attendance for one branch's page).
+            started = time.monotonic()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            self.stdout.write(f"analyze: planner statistics in {time.monotonic() - started:.1f}s")
         self.stdout.write(self.style.SUCCESS(f"tier {tier} generated in {time.monotonic() - total:.1f}s"))
