@@ -48,21 +48,19 @@ def _compliance_tree(fx):
     return f"{fx.quarter.code}: {len(report.branches)} branches"
 
 
-QUARTERLY_REPORT = (
-    "notifications.reports.generate_quarterly_report",
-    "reports.services.generate_quarterly_report",
-)
-REMINDER_RUN = ("notifications.reminders.run_all", "notifications.services.run_reminders")
-
-
 def _quarterly_report(fx):
-    generate = resolve_callable(QUARTERLY_REPORT)
-    return str(generate(fx.root, fx.quarter))
+    """The report task as the worker runs it: the request (one row per organisation and quarter),
+    then the run — the workbook built for the whole subtree and its file stored."""
+    request = resolve_callable(("compliance.reports.report_request",))
+    run = resolve_callable(("compliance.reports.report_run",))
+    report = run(report_id=request(organization=fx.root, period=fx.quarter.code).pk)
+    return f"{fx.quarter.code}: {report.branches} branches, {report.file.size:,} bytes"
 
 
 def _reminder_run(fx):
-    run = resolve_callable(REMINDER_RUN)
-    return str(run())
+    """Every reminder rule evaluated for today over the whole database, claimed and dispatched."""
+    run = resolve_callable(("notifications.services.reminder_run",))
+    return ", ".join(f"{k} {v}" for k, v in run().items())
 
 
 JOBS = (

@@ -16,11 +16,15 @@ from .targets import PAGES, describe, fixtures
 ROOT = Path(__file__).resolve().parents[2]
 # Management commands an app may provide to rebuild derived data after a bulk load (rollups …);
 # each one that exists runs after the data is generated or reused.
-POST_LOAD_COMMANDS = ("rebuild_rollups", "rebuild_dashboard_rollups")
+# Each runs once per generated data set (the marker table remembers it), so data generated before an
+# app existed gets its derived tables when the bench first meets the app.
+POST_LOAD_COMMANDS = ("dues_rebuild_summary", "rebuild_dashboards")
 PHASE = re.compile(r"^(?P<phase>[\w.]+): (?P<summary>.*) in (?P<seconds>[\d.]+)s$")
 TOTAL = re.compile(r"^tier \w generated in (?P<seconds>[\d.]+)s$")
 MARKER_DDL = """CREATE TABLE IF NOT EXISTS bench_generation (
-    tier text PRIMARY KEY, seed integer, generated_at text, total_s double precision, phases text)"""
+    tier text PRIMARY KEY, seed integer, generated_at text, total_s double precision, phases text,
+    post_load text NOT NULL DEFAULT '[]');
+ALTER TABLE bench_generation ADD COLUMN IF NOT EXISTS post_load text NOT NULL DEFAULT '[]'"""
 
 
 def say(*parts):
@@ -67,7 +71,7 @@ def record_generation(tier, seed, output, when=None):
         cursor.execute(
             "INSERT INTO bench_generation (tier, seed, generated_at, total_s, phases) VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT (tier) DO UPDATE SET seed = EXCLUDED.seed, generated_at = EXCLUDED.generated_at, "
-            "total_s = EXCLUDED.total_s, phases = EXCLUDED.phases",
+            "total_s = EXCLUDED.total_s, phases = EXCLUDED.phases, post_load = '[]'",
             [
                 tier,
                 seed,
@@ -115,31 +119,60 @@ def ensure_data(tier, seed):
     record_generation(tier, seed, "".join(lines))
 
 
+def _post_load_done(tier):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(MARKER_DDL)
+        cursor.execute("SELECT post_load FROM bench_generation WHERE tier = %s", [tier])
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def _post_load_record(tier, done):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_generation (tier, post_load) VALUES (%s, %s) "
+            "ON CONFLICT (tier) DO UPDATE SET post_load = EXCLUDED.post_load",
+            [tier, json.dumps(done, ensure_ascii=False)],
+        )
+
+
 def post_load(tier):
-    """`post_load(ctx)` of each app's scale.py, then the POST_LOAD_COMMANDS that exist; timed."""
+    """`post_load(ctx)` of each app's scale.py (every run), then each of the POST_LOAD_COMMANDS that
+    exists and has not yet run on this data; timed. Returns the steps run now and before."""
     from django.core.management import call_command, get_commands
 
     from branches.discovery import app_modules
     from branches.models import Organization
 
-    done = []
+    now = []
     root = Organization.objects.get(code=f"SCALE-{tier}", depth=1)
     for module in app_modules("scale"):
         if hasattr(module, "post_load"):
             started = time.perf_counter()
             module.post_load({"tier": tier, "root": root, "stdout": sys.stdout})
-            done.append(
+            now.append(
                 {"step": f"{module.__name__}.post_load", "seconds": round(time.perf_counter() - started, 2)}
             )
+    before = _post_load_done(tier)
+    done_names = {step["step"] for step in before}
     available = get_commands()
     for name in POST_LOAD_COMMANDS:
-        if name in available:
+        step = f"manage.py {name}"
+        if name in available and step not in done_names:
+            say(f"post-load {step} …")
             started = time.perf_counter()
             call_command(name)
-            done.append({"step": f"manage.py {name}", "seconds": round(time.perf_counter() - started, 2)})
-    for step in done:
+            record = {"step": step, "seconds": round(time.perf_counter() - started, 2), "when": results.now()}
+            now.append(record)
+            before.append(record)
+            _post_load_record(tier, before)
+    for step in now:
         say(f"post-load {step['step']}: {step['seconds']} s")
-    return done
+    return {"this_run": now, "recorded": before}
 
 
 def data_counts(root):
@@ -179,7 +212,12 @@ def run_jobs(tier):
         done = subprocess.run(
             [sys.executable, "-m", "scripts.bench", "job", job.key, "--tier", tier],
             cwd=ROOT,
-            env={**os.environ, "MEDIA_ROOT": str(ROOT / ".bench" / "media")},
+            # Files the jobs store go to a scratch directory; mail stays in memory (no SMTP server).
+            env={
+                **os.environ,
+                "MEDIA_ROOT": str(ROOT / ".bench" / "media"),
+                "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            },
             capture_output=True,
             text=True,
         )

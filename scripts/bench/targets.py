@@ -39,11 +39,11 @@ class Page:
     dashboard: bool = False
 
 
-def url_by_name(names, query=""):
+def url_by_name(names, query="", args=None):
     """The first URL name of `names` that reverses (an app's page that may not exist yet)."""
     for name in names:
         try:
-            return reverse(name) + query
+            return reverse(name, args=args) + query
         except NoReverseMatch:
             continue
     raise NotAvailable("no URL named " + " / ".join(names))
@@ -71,14 +71,16 @@ def need(obj, what):
 
 
 DASHBOARD_URL_NAMES = ("dashboards:committee", "dashboard:committee", "dashboards:index", "dashboard:index")
+# At a branch the committee dashboard hands over to the branch's own dashboard (a redirect).
+BRANCH_DASHBOARD_URL_NAMES = ("dashboards:branch", "dashboard:branch")
 
 
-def _dashboard(org_attr):
-    def url(fx):
-        org = getattr(fx, org_attr)
-        return url_by_name(DASHBOARD_URL_NAMES, f"?org={org.pk}&period={fx.quarter.code}")
+def _dashboard_root(fx):
+    return url_by_name(DASHBOARD_URL_NAMES, f"?org={fx.root.pk}&period={fx.quarter.code}")
 
-    return url
+
+def _dashboard_branch(fx):
+    return url_by_name(BRANCH_DASHBOARD_URL_NAMES, f"?period={fx.quarter.code}", args=[fx.branch.pk])
 
 
 PAGES = (
@@ -94,8 +96,8 @@ PAGES = (
     Page("meeting", "meeting detail (secretary)", "secretary", lambda fx: reverse("meetings:detail", args=[need(fx.meeting, "meeting").pk])),
     Page("my_dues", "我的党费 (member)", "member", lambda fx: reverse("dues:mine")),
     Page("branch_page", "branch page (secretary)", "secretary", lambda fx: reverse("orgs:detail", args=[fx.branch.pk])),
-    Page("dashboard_root", "committee dashboard at the root", "committee", _dashboard("root"), 300, True),
-    Page("dashboard_branch", "committee dashboard at a branch", "committee", _dashboard("branch"), 300, True),
+    Page("dashboard_root", "committee dashboard at the root", "committee", _dashboard_root, 300, True),
+    Page("dashboard_branch", "committee dashboard at a branch", "committee", _dashboard_branch, 300, True),
     Page(
         "compliance_api",
         "compliance API, whole tree, one quarter",
