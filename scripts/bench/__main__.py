@@ -30,6 +30,8 @@ def main(argv=None):
     job = sub.add_parser("job", help="run one timed job (in its own process)")
     job.add_argument("key")
     job.add_argument("--tier", choices=config.TIERS, required=True)
+    prepare = sub.add_parser("prepare", help="ensure one tier's data and post-load steps, measure nothing")
+    prepare.add_argument("tier", choices=config.TIERS)
     prof = sub.add_parser("profile", help="profile one page in-process (pyinstrument)")
     prof.add_argument("page")
     prof.add_argument("--tier", choices=config.TIERS, required=True)
@@ -52,6 +54,19 @@ def main(argv=None):
         from scripts.bench.jobs import main as job_main
 
         job_main(args.key, args.tier)
+    elif args.command == "prepare":
+        from scripts.bench.run import ensure_data, post_load
+
+        run_env = config.environment(args.tier)
+        from scripts.bench.run import ensure_database
+
+        ensure_database(args.tier)
+        os.environ.update(run_env)
+        import django
+
+        django.setup()
+        ensure_data(args.tier, args.seed)
+        print(post_load(args.tier))
     elif args.command == "profile":
         _django(args.tier)
         from django.test.utils import setup_test_environment
