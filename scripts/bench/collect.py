@@ -25,6 +25,7 @@ class PageCount:
     queries_max: int | None = None
     bytes: int | None = None
     ms: float | None = None  # in-process, single request, for orientation only
+    cpu_ms: float | None = None  # this process's CPU per request (Django + drivers; not PostgreSQL's)
     available: bool = True
     reason: str = ""
 
@@ -45,17 +46,21 @@ def clients(users):
 
 
 def count_queries(client, url, runs=3):
-    """(status, min queries, max queries, bytes, median ms) of GET `url` through `client`."""
+    """(status, min queries, max queries, bytes, median ms, median CPU ms) of GET `url` through
+    `client`. CPU time is less disturbed than wall time by other work on the machine."""
     client.get(url, secure=True)
-    counts, times, response = [], [], None
+    counts, times, cpu, response = [], [], [], None
     for _ in range(runs):
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, secure=True)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         counts.append(len(captured.captured_queries))
     times.sort()
-    return response.status_code, min(counts), max(counts), len(response.content), times[len(times) // 2]
+    cpu.sort()
+    middle = len(times) // 2
+    return response.status_code, min(counts), max(counts), len(response.content), times[middle], cpu[middle]
 
 
 def collect(pages, fx, role_clients, runs=3):
@@ -70,7 +75,9 @@ def collect(pages, fx, role_clients, runs=3):
             results.append(row)
             continue
         client, _cookie = role_clients[page.role]
-        row.status, row.queries, row.queries_max, row.bytes, row.ms = count_queries(client, row.url, runs)
+        row.status, row.queries, row.queries_max, row.bytes, row.ms, row.cpu_ms = count_queries(
+            client, row.url, runs
+        )
         if row.status != 200:
             row.reason = f"HTTP {row.status} in-process"
         results.append(row)

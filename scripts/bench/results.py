@@ -105,13 +105,13 @@ def page_rows(tier):
     rows = []
     for key, page in tier.get("pages", {}).items():
         if not page.get("available", True):
-            rows.append(f"| {page['label']} | not available ({page.get('reason', '')}) | | | | | | |")
+            rows.append(f"| {page['label']} | not available ({page.get('reason', '')}) | | | | | | | |")
             continue
         load = page.get("wrk") or {}
         if not load:
             rows.append(
                 f"| {page['label']} | `{page.get('url')}` | {page.get('queries', '—')} | not measured "
-                f"({page.get('reason') or 'no load run'}) | | | | |"
+                f"({page.get('reason') or 'no load run'}) | | | | | |"
             )
             continue
         errors = f" ({load['errors']} errors)" if load.get("errors") else ""
@@ -126,7 +126,7 @@ def page_rows(tier):
         rows.append(
             f"| {page['label']} | `{page['url']}` | {'—' if queries is None else queries} | "
             f"{_ms(load.get('p50_ms'))} | {_ms(load.get('p95_ms'))} | {_ms(load.get('p99_ms'))} | "
-            f"{load.get('rps', 0):.0f}{errors} | {ratio} |"
+            f"{load.get('rps', 0):.0f}{errors} | {ratio} | {_ms(page.get('ms'))} / {_ms(page.get('cpu_ms'))} |"
         )
     return rows
 
@@ -247,8 +247,8 @@ def render(data):
         if fixtures:
             out += ["Objects measured: " + "; ".join(f"{k}: {v}" for k, v in fixtures.items()) + ".", ""]
         out += [
-            "| page | URL | queries | p50 ms | p95 ms | p99 ms | req/s | vs healthz (p95 / req/s) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
+            "| page | URL | queries | p50 ms | p95 ms | p99 ms | req/s | vs healthz (p95 / req/s) | one request: ms / CPU ms |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
             *page_rows(tier),
             "",
             "| job | seconds (median) | runs | peak RSS MB | what |",
