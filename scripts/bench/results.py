@@ -100,10 +100,28 @@ def _verdict(ok):
     return "✅ met" if ok else "❌ missed"
 
 
+def ordered(items, keys):
+    """`items` (a dict) in the order of `keys` (the bench's own order), unknown keys last."""
+    rank = {key: i for i, key in enumerate(keys)}
+    return sorted(items.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
+def _page_keys():
+    from .targets import PAGES
+
+    return [page.key for page in PAGES]
+
+
+def _job_keys():
+    from .jobs import JOBS
+
+    return [job.key for job in JOBS]
+
+
 def page_rows(tier):
     """Rows of the pages table for one tier's results."""
     rows = []
-    for key, page in tier.get("pages", {}).items():
+    for key, page in ordered(tier.get("pages", {}), _page_keys()):
         if not page.get("available", True):
             rows.append(f"| {page['label']} | not available ({page.get('reason', '')}) | | | | | | | |")
             continue
@@ -136,7 +154,7 @@ def target_rows(data):
     tiers = data.get("tiers", {})
     m, s = tiers.get("M", {}), tiers.get("S", {})
     rows = []
-    for key, page in m.get("pages", {}).items():
+    for key, page in ordered(m.get("pages", {}), _page_keys()):
         if key == "healthz":
             continue
         target = DASHBOARD_TARGET_MS if key.startswith("dashboard") else PAGE_TARGET_MS
@@ -256,7 +274,7 @@ def render(data):
         ]
         from .jobs import JOB_BY_KEY
 
-        for key, job in tier.get("jobs", {}).items():
+        for key, job in ordered(tier.get("jobs", {}), _job_keys()):
             label = JOB_BY_KEY[key].label if key in JOB_BY_KEY else key
             if not job.get("available"):
                 out.append(f"| {label} | not available | | | {job.get('reason', '')} |")
