@@ -92,6 +92,14 @@ def _rectify_url(branch_id, rule, period, summary):
     return f"/rectifications/from-compliance/?{query}"
 
 
+def _missed_period(rule, period):
+    """The period a rectification item for this miss is keyed by: the one window missed when
+    there is one (a quarterly rule missed in 2026-Q3 is the same miss seen from 2026-09 or 2026-Q3,
+    so it becomes one item), else the period viewed."""
+    codes = {w.window.code for w in rule.missed_windows}
+    return rule.missed_windows[0].window if len(codes) == 1 else period
+
+
 def _miss_summary(branch_name, rule, period):
     missed = rule.missed_windows
     where = "、".join(f"{w.window.code}{('（' + w.unit + '）') if w.unit else ''}" for w in missed)
@@ -186,7 +194,8 @@ def branch(request, pk):
         ]
         rectify = None
         if rule.status == MISSING and can_rectify:
-            rectify = _rectify_url(org.pk, rule, period, _miss_summary(org.name, rule, period))
+            missed = _missed_period(rule, period)
+            rectify = _rectify_url(org.pk, rule, missed, _miss_summary(org.name, rule, missed))
         rules.append({"rule": rule, "windows": windows, "rectify": rectify})
     inactive = selectors.members_without_org_life(Member.objects.visible_to(request.user).filter(branch=org))
     return render(

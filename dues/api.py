@@ -289,6 +289,14 @@ class PaymentSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=PaymentKind.choices, default=PaymentKind.REGULAR)
     allocations = AllocationSerializer(many=True, read_only=True)
     reversed_by = serializers.IntegerField(source="reversal.pk", read_only=True, default=None)
+    collector_member = serializers.PrimaryKeyRelatedField(
+        source="collected_by",
+        queryset=Member.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The branch member who collected the money (default: the recording user's member record).",
+    )
+    collector_member_name = serializers.CharField(source="collected_by.name", read_only=True, default="")
 
     class Meta:
         model = DuesPayment
@@ -302,7 +310,10 @@ class PaymentSerializer(serializers.ModelSerializer):
             "paid_on",
             "channel",
             "collector",
+            "collector_member",
+            "collector_member_name",
             "receipt_no",
+            "reverses_receipt_no",
             "is_proxy",
             "payer_name",
             "proxy_reason",
@@ -318,6 +329,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "branch",
             "collector",
             "receipt_no",
+            "reverses_receipt_no",
             "to_centre",
             "reverses",
             "reason",
@@ -325,7 +337,9 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
 
     def get_fields(self):
-        return scope_related_fields(super().get_fields(), self.context, member=_members)
+        return scope_related_fields(
+            super().get_fields(), self.context, member=_members, collector_member=_members
+        )
 
 
 class PaymentFilter(filters.FilterSet):
@@ -359,7 +373,7 @@ class PaymentViewSet(
     def get_queryset(self):
         return (
             DuesPayment.objects.visible_to(self.request.user)
-            .select_related("member", "reversal")
+            .select_related("member", "reversal", "collected_by")
             .prefetch_related("allocations")
             .order_by("-paid_on", "-pk")
         )
@@ -369,6 +383,8 @@ class PaymentViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
+        if "collected_by" in data:
+            data["collector_member"] = data.pop("collected_by")
         payment = call_service(services.dues_payment_record, user=self.request.user, **data)
         serializer.instance = self.get_queryset().get(pk=payment.pk)
 

@@ -40,6 +40,7 @@ class DuesConfig(AppConfig):
             DuesBaseAdjustment,
             DuesBracket,
             DuesExemption,
+            DuesIncomeEntry,
             DuesPolicy,
             Remittance,
         )
@@ -52,6 +53,7 @@ class DuesConfig(AppConfig):
             DuesBase,
             DuesBaseAdjustment,
             DuesExemption,
+            DuesIncomeEntry,
             Remittance,
         ):
             register(model)

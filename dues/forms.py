@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.models import DuesCategory
+from members.models import ACTIVE_STATUSES, DuesCategory, Member
 
 from .models import Channel, ExemptionKind, PaymentKind, parse_period
 
@@ -57,11 +57,26 @@ class PaymentForm(forms.Form):
     is_proxy = forms.BooleanField(label=_("代交"), required=False)
     payer_name = forms.CharField(label=_("代交人"), max_length=50, required=False)
     proxy_reason = forms.CharField(label=_("代交原因"), max_length=200, required=False)
+    collector_member = forms.ModelChoiceField(
+        label=_("收缴人"),
+        queryset=Member.objects.none(),
+        required=False,
+        help_text=_("收取这笔党费的本支部党员；默认为登记人本人"),
+    )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
-    def __init__(self, *args, allow_proxy=True, **kwargs):
+    def __init__(self, *args, allow_proxy=True, branch=None, user=None, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("paid_on", timezone.localdate())
         super().__init__(*args, **kwargs)
+        if branch is not None:
+            members = Member.objects.filter(branch=branch, status__in=ACTIVE_STATUSES).order_by("name", "pk")
+            self.fields["collector_member"].queryset = members
+            if user is not None and "collector_member" not in self.initial:
+                self.initial["collector_member"] = (
+                    members.filter(user=user).values_list("pk", flat=True).first()
+                )
+        else:
+            del self.fields["collector_member"]
         if not allow_proxy:
             for name in ("is_proxy", "payer_name", "proxy_reason"):
                 del self.fields[name]
@@ -120,3 +135,14 @@ class BaseImportForm(forms.Form):
 class PeriodRangeForm(forms.Form):
     start = PeriodField(label=_("起始月份"), required=False)
     end = PeriodField(label=_("截止月份"), required=False)
+
+
+class PolicyOverrideForm(forms.Form):
+    effective_from = forms.DateField(label=_("生效日期"), widget=DATE)
+    allow_proxy = forms.BooleanField(label=_("允许代交"), required=False)
+    allow_quarterly = forms.BooleanField(label=_("允许按季度交纳"), required=False)
+    allow_makeup = forms.BooleanField(label=_("允许补交"), required=False)
+    makeup_max_months = forms.IntegerField(label=_("补交最多（月）"), min_value=1, max_value=6)
+    allow_prepay = forms.BooleanField(label=_("允许预交"), required=False)
+    prepay_max_months = forms.IntegerField(label=_("预交最多（月）"), min_value=1, max_value=6)
+    reason = forms.CharField(label=_("调整理由"), max_length=200, help_text=_("如：依据本地党费管理规定"))

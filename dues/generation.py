@@ -5,7 +5,9 @@ Who owes dues for a month (党费规定; domain spec §2.3):
 - full members, and probationary members from the month they were admitted (入党日期) on;
 - a member who left (转出, 自行脱党, 去世, 除名, 退党, 取消预备资格) owes the month only when they were
   still a member on its first day — nothing for the months after;
-- nobody while an approved 免交 covers the month; an approved 少交 sets the amount.
+- nobody while an approved 免交 covers the month; an approved 少交 sets the amount;
+- 年薪制 and 个体 members: the month's income entry (dues.models.income) sets the amount when there
+  is one (this month's pay / the previous quarter's average, in-service brackets).
 The amount is the member's yearly base (the latest year up to this one, so a base carries over until
 the next is verified) with the latest approved adjustment in force that month; the fixed categories
 fall back to the national fixed amount when no base was entered.
@@ -30,6 +32,7 @@ from .models import (
     DuesBase,
     DuesBaseAdjustment,
     DuesExemption,
+    DuesIncomeEntry,
     DuesObligation,
     DuesPolicy,
     EntryKind,
@@ -77,6 +80,7 @@ def _desired_sql(period, *, paths=None, member_ids=None):
     has_adjust = DuesBaseAdjustment.objects.filter(
         status=approved, base__year=year, from_period__lte=period
     ).exists()
+    has_income = DuesIncomeEntry.objects.filter(period=period).exists()
     amounts, params = [], []
     if has_reduce:
         amounts.append(f"""(SELECT e.reduced_amount FROM {_t(DuesExemption)} e
@@ -84,6 +88,11 @@ def _desired_sql(period, *, paths=None, member_ids=None):
         AND e.start_period <= %s AND e.end_period >= %s
       ORDER BY e.id DESC LIMIT 1)""")
         params += [approved, ExemptionKind.REDUCE, period, period]
+    if has_income:
+        # 年薪制: this month's pay; 个体: the previous quarter's average (dues.models.income).
+        amounts.append(f"""(SELECT i.monthly_amount FROM {_t(DuesIncomeEntry)} i
+      WHERE i.member_id = m.id AND i.period = %s)""")
+        params += [period]
     if has_adjust:
         amounts.append(f"""(SELECT a.monthly_amount FROM {_t(DuesBaseAdjustment)} a JOIN {_t(DuesBase)} ab ON ab.id = a.base_id
       WHERE ab.member_id = m.id AND ab.year = %s AND a.status = %s AND a.from_period <= %s
@@ -141,9 +150,13 @@ def _scope_sql(alias, *, paths=None, member_ids=None):
     return sql, params
 
 
-def reconcile_month(period, *, paths=None, member_ids=None, reason="", actor=None):
+def reconcile_month(period, *, paths=None, member_ids=None, reason="", actor=None, refresh=True):
     """Bring the ledger for `period` in line with who owes what now; returns (charges, reversals)
-    inserted. `paths` limits the run to those subtrees, `member_ids` to those members."""
+    inserted. `paths` limits the run to those subtrees, `member_ids` to those members.
+
+    With `refresh` (the default) the derived tables follow in the same transaction (dues.summary):
+    the month's summary rows of the scope (one INSERT … SELECT … GROUP BY) and the arrears state of
+    the scope's members. Bulk loads (scale data) pass refresh=False and rebuild once at the end."""
     now = timezone.now()
     obl = _t(DuesObligation)
     with transaction.atomic():
@@ -185,6 +198,8 @@ WHERE NOT EXISTS (SELECT 1 FROM {obl} o WHERE o.member_id = d.member_id AND o.pe
             )
             charges = cursor.rowcount
             cursor.execute(f"DROP TABLE {DESIRED}")
+        if refresh:
+            _refresh_derived(period, paths=paths, member_ids=member_ids, now=now)
         run.last_run_at = now
         run.charges, run.reversals = charges, reversals
         run.save(update_fields=["last_run_at", "charges", "reversals"])
@@ -201,6 +216,30 @@ WHERE NOT EXISTS (SELECT 1 FROM {obl} o WHERE o.member_id = d.member_id AND o.pe
                 },
             )
     return charges, reversals
+
+
+def _refresh_derived(period, *, paths=None, member_ids=None, now=None):
+    from . import summary
+
+    if member_ids is not None:
+        for member_id in member_ids:
+            summary.refresh_for_member(
+                member_id,
+                [period],
+                extra_branch_ids=DuesExemption.objects.filter(member_id=member_id).values_list(
+                    "branch_id", flat=True
+                ),
+            )
+        summary.refresh_arrears(member_ids=member_ids)
+    else:
+        summary.refresh_summary(paths=paths, periods=[period])
+        summary.roll_arrears()
+        if period < period_of(timezone.localdate()):
+            # A past month corrected: the members whose rows changed in this run.
+            summary.refresh_arrears(
+                member_sql=f"SELECT member_id FROM {_t(DuesObligation)} WHERE period = %s AND created_at = %s",
+                member_params=[period, now],
+            )
 
 
 def generate_month(day=None, *, paths=None, actor=None):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from branches.models import Organization
 from members.models import ACTIVE_STATUSES, Member, StatusChange
 
+from . import summary
 from .generation import reconcile_month
 from .models import (
     BaseStatus,
@@ -93,7 +94,7 @@ def generate(ctx):
     _analyze(DuesBase)
     charges = 0
     for period in range(first, last + 1):
-        charges += reconcile_month(period, paths=[root.path])[0]
+        charges += reconcile_month(period, paths=[root.path], refresh=False)[0]
         if period % 6 == 5:
             _analyze(DuesObligation)
     _analyze(DuesObligation)
@@ -101,9 +102,11 @@ def generate(ctx):
     _analyze(DuesPayment, PaymentAllocation)
     voluntary = _voluntary(last, like)
     remittances = _remittances(first, last, like)
+    summary_rows, in_arrears = summary.rebuild(paths=[root.path])
     return (
         f"{bases} bases, {charges} obligations over {last - first + 1} months, {payments} payments "
-        f"({allocations} allocations), {voluntary} voluntary, {remittances} remittances"
+        f"({allocations} allocations), {voluntary} voluntary, {remittances} remittances, "
+        f"{summary_rows} summary rows, {in_arrears} members in arrears"
     )
 
 
@@ -148,9 +151,9 @@ def _payments(first, last, like):
         channel = f"CASE ({KEY} %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
         sql = f"""
 INSERT INTO {pay} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year, receipt_no,
-                   is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
+                   is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
 SELECT m.id, MAX(o.branch_id), %s, SUM(o.amount), %s, {channel}, NULL, %s, %s || CAST({KEY} AS VARCHAR(20)),
-       %s, '', '', %s, '', NULL, '', NULL, %s
+       %s, '', '', %s, '', NULL, '', '', NULL, %s
 FROM {obl} o JOIN {_t(Member)} m ON m.id = o.member_id
 WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
   AND o.period <= %s - ({_arrears_k()})
@@ -180,9 +183,9 @@ def _voluntary(last, like):
     k = KEY
     sql = f"""
 INSERT INTO {_t(DuesPayment)} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year,
-    receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, recorded_by_id, recorded_at)
+    receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
 SELECT m.id, m.branch_id, %s, CASE WHEN ({k} / 997) %% 2 = 0 THEN 1000 + {k} %% 2000 ELSE 200 + {k} %% 500 END, %s, %s,
-       NULL, %s, %s || CAST({k} AS VARCHAR(20)), %s, '', '', ({k} / 997) %% 2 = 0, '', NULL, '', NULL, %s
+       NULL, %s, %s || CAST({k} AS VARCHAR(20)), %s, '', '', ({k} / 997) %% 2 = 0, '', NULL, '', '', NULL, %s
 FROM {_t(Member)} m WHERE {k} %% 997 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
     return _run(
         sql, [PaymentKind.VOLUNTARY, paid_on, "bank", paid_on.year, "V-", False, timezone.now(), like]
@@ -224,6 +227,10 @@ def delete(ctx):
     like = [f"{ctx['root'].path}%"]
     orgs = f"SELECT o.id FROM {_t(Organization)} o WHERE o.path LIKE %s"
     members = f"SELECT m.id FROM {_t(Member)} m WHERE m.branch_id IN ({orgs})"
+    from .models import DuesArrearsState, DuesMonthSummary
+
+    _run(f"DELETE FROM {_t(DuesArrearsState)} WHERE member_id IN ({members})", like)
+    _run(f"DELETE FROM {_t(DuesMonthSummary)} WHERE branch_id IN ({orgs})", like)
     # Reversals point at their originals: drop the pointers first.
     _run(f"UPDATE {_t(DuesPayment)} SET reverses_id = NULL WHERE member_id IN ({members})", like)
     _run(f"UPDATE {_t(DuesObligation)} SET reverses_id = NULL WHERE member_id IN ({members})", like)

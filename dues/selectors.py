@@ -25,13 +25,13 @@ from .models import (
     DuesBase,
     DuesBaseAdjustment,
     DuesExemption,
+    DuesIncomeEntry,
     DuesObligation,
     DuesPayment,
     DuesPolicy,
     EntryKind,
     ExemptionKind,
     PaymentAllocation,
-    PaymentKind,
     Remittance,
     RemittanceStatus,
     period_label,
@@ -112,6 +112,11 @@ def expected_amounts(member, periods):
             end_period__gte=min(periods),
         ).order_by("-pk")
     )
+    incomes = dict(
+        DuesIncomeEntry.objects.filter(member=member, period__in=periods).values_list(
+            "period", "monthly_amount"
+        )
+    )
     policy = DuesPolicy.for_org(None)
     result = {}
     for period in periods:
@@ -128,7 +133,7 @@ def expected_amounts(member, periods):
             None,
         )
         base = next((b.monthly_amount for b in bases if b.year <= period // 12), None)
-        amount = reduced if reduced is not None else adjusted if adjusted is not None else base
+        amount = next((a for a in (reduced, incomes.get(period), adjusted, base) if a is not None), None)
         if amount is None:
             if member.dues_category in (DuesCategory.STUDENT, DuesCategory.UNEMPLOYED, DuesCategory.RELIEF):
                 amount = policy.fixed_amount
@@ -230,7 +235,18 @@ def arrears_for_queryset(members, today=None):
 
 
 def arrears_in_subtree(path, today=None, *, min_months=1, lapse_only=False, limit=None):
-    """[(member_id, Arrears)] over a subtree, most months first (for the committee's list)."""
+    """[(member_id, Arrears)] over a subtree, most months first (for the committee's list), read
+    from the arrears state (dues.summary) — one indexed query, whatever the subtree size."""
+    from . import summary
+
+    lapse = DuesPolicy.for_org(None, today).lapse_months
+    rows = summary.lapse_list(path, lapse, limit=limit, min_months=min_months, lapse_only=lapse_only)
+    return [(m, Arrears(s.months, _dec(s.amount), s.oldest, s.run, lapse)) for m, s in rows]
+
+
+def ledger_arrears_in_subtree(path, today=None, *, min_months=1, lapse_only=False, limit=None):
+    """arrears_in_subtree computed directly from the ledger (the check the arrears state is held
+    to; seconds over a city — never in a request)."""
     lapse = DuesPolicy.for_org(None, today).lapse_months
     member_sql = f"SELECT mm.id FROM {_t(Member)} mm JOIN {_t(Organization)} oo ON oo.id = mm.branch_id WHERE oo.path LIKE %s"
     cte, params = _arrears_sql(member_sql, [f"{path}%"], current_period(today))
@@ -252,26 +268,11 @@ def arrears_in_subtree(path, today=None, *, min_months=1, lapse_only=False, limi
 
 def arrears_buckets_by_node(org, length, today=None):
     """{node path: {"b12": n, "b35": n, "b6": n, "lapse": n, "owed": amount}} (buckets 1–2, 3–5 and
-    ≥ 6 months, the 自行脱党 review count, the amount owed) for the members of
-    `org`'s subtree, grouped by the first `length` characters of their branch's path."""
-    lapse = DuesPolicy.for_org(None, today).lapse_months
-    member_sql = f"SELECT mm.id FROM {_t(Member)} mm JOIN {_t(Organization)} oo ON oo.id = mm.branch_id WHERE oo.path LIKE %s"
-    cte, params = _arrears_sql(member_sql, [f"{org.path}%"], current_period(today))
-    sql = f"""{cte}
-SELECT SUBSTR(o.path, 1, %s) AS node,
-  SUM(CASE WHEN ar.months BETWEEN 1 AND 2 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN ar.months BETWEEN 3 AND 5 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN ar.months >= 6 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN ar.run >= %s THEN 1 ELSE 0 END),
-  SUM(ar.owed)
-FROM arrears ar JOIN {_t(Member)} m ON m.id = ar.member_id JOIN {_t(Organization)} o ON o.id = m.branch_id
-GROUP BY SUBSTR(o.path, 1, %s)"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, length, lapse, length])
-        return {
-            node: {"b12": a or 0, "b35": b or 0, "b6": c or 0, "lapse": d or 0, "owed": _dec(owed)}
-            for node, a, b, c, d, owed in cursor.fetchall()
-        }
+    ≥ 6 months, the 自行脱党 review count, the amount owed) for the members of `org`'s subtree,
+    grouped by the first `length` characters of their branch's path — from the arrears state."""
+    from . import summary
+
+    return summary.arrears_by_node(org, length, DuesPolicy.for_org(None, today).lapse_months)
 
 
 # --- Grids ---------------------------------------------------------------------------------------
@@ -409,8 +410,11 @@ def _date_range(start_period, end_period):
 def rollup(org, start_period, end_period, today=None):
     """Collection and remittance for `org`'s children (or `org` itself when it is a branch), each
     summed over its subtree through the indexed org path: due, paid towards those months, members
-    owing and fully paid, received, voluntary and large voluntary (to the Centre), remitted,
-    confirmed, outstanding, arrears buckets. A fixed number of queries, whatever the tree size."""
+    owing and fully paid (member-months), received, voluntary and large voluntary (to the Centre),
+    remitted, confirmed, outstanding, arrears buckets. Read from the summary tables (dues.summary):
+    four queries, whatever the tree size."""
+    from . import summary
+
     children = list(
         Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).exclude(
             kind="party_group"
@@ -420,55 +424,36 @@ def rollup(org, start_period, end_period, today=None):
         children, length = [org], len(org.path)
     else:
         length = len(org.path) + Organization.steplen
-    first, after = _date_range(start_period, end_period)
-    node = Substr("branch__path", 1, length)
-    within = Q(branch__path__startswith=org.path)
-
-    def by_node(qs, **sums):
-        return {
-            row["node"]: row for row in qs.filter(within).annotate(node=node).values("node").annotate(**sums)
-        }
-
-    due = by_node(
-        DuesObligation.objects.filter(period__gte=start_period, period__lte=end_period), v=Sum("amount")
-    )
-    paid = _paid_by_node(org, length, start_period, end_period)
-    payments = DuesPayment.objects.filter(paid_on__gte=first, paid_on__lt=after)
-    received = by_node(
-        payments,
-        regular=Sum("amount", filter=Q(kind=PaymentKind.REGULAR)),
-        voluntary=Sum("amount", filter=Q(kind=PaymentKind.VOLUNTARY)),
-        large=Sum("amount", filter=Q(to_centre=True)),
-    )
-    remitted = by_node(
-        Remittance.objects.filter(start_period__gte=start_period, end_period__lte=end_period),
-        v=Sum("amount"),
-        confirmed=Sum("amount", filter=Q(status=RemittanceStatus.CONFIRMED)),
-    )
-    heads = _headcount_by_node(org, length, start_period, end_period)
+    figures = summary.summary_by_node(org, start_period, end_period, length)
+    remitted = {
+        row["node"]: row
+        for row in Remittance.objects.filter(
+            branch__path__startswith=org.path, start_period__gte=start_period, end_period__lte=end_period
+        )
+        .annotate(node=Substr("branch__path", 1, length))
+        .values("node")
+        .annotate(v=Sum("amount"), confirmed=Sum("amount", filter=Q(status=RemittanceStatus.CONFIRMED)))
+    }
     buckets = arrears_buckets_by_node(org, length, today)
     rows = []
     for child in children:
         key = child.path[:length]
-        d = _dec(due.get(key, {}).get("v"))
-        p = paid.get(key, ZERO)
-        r = received.get(key, {})
-        regular, voluntary, large = _dec(r.get("regular")), _dec(r.get("voluntary")), _dec(r.get("large"))
+        f = figures.get(key) or summary._figures()
         rem = remitted.get(key, {})
-        owing, paid_up = heads.get(key, (0, 0))
-        collected = regular + voluntary
+        collected = f["received_regular"] + f["received_voluntary"]
         rows.append(
             {
                 "org": child,
-                "due": d,
-                "paid": p,
-                "rate_amount": _pct(p, d),
-                "owing": owing,
-                "paid_up": paid_up,
-                "rate_heads": _pct(paid_up, owing),
-                "regular": regular,
-                "voluntary": voluntary,
-                "large": large,
+                "due": f["due"],
+                "paid": f["paid"],
+                "rate_amount": _pct(f["paid"], f["due"]),
+                "owing": f["owing"],
+                "paid_up": f["paid_up"],
+                "rate_heads": _pct(f["paid_up"], f["owing"]),
+                "exempt": f["exempt"],
+                "regular": f["received_regular"],
+                "voluntary": f["received_voluntary"],
+                "large": f["received_centre"],
                 "collected": collected,
                 "remitted": _dec(rem.get("v")),
                 "confirmed": _dec(rem.get("confirmed")),
@@ -477,36 +462,6 @@ def rollup(org, start_period, end_period, today=None):
             }
         )
     return rows
-
-
-def _paid_by_node(org, length, start_period, end_period):
-    alloc, pay, orgs = _t(PaymentAllocation), _t(DuesPayment), _t(Organization)
-    sql = f"""
-SELECT SUBSTR(o.path, 1, %s), SUM(a.amount) FROM {alloc} a
-JOIN {pay} p ON p.id = a.payment_id JOIN {orgs} o ON o.id = p.branch_id
-WHERE o.path LIKE %s AND a.period >= %s AND a.period <= %s
-GROUP BY SUBSTR(o.path, 1, %s)"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [length, f"{org.path}%", start_period, end_period, length])
-        return {node: _dec(total) for node, total in cursor.fetchall()}
-
-
-def _headcount_by_node(org, length, start_period, end_period):
-    """{node: (members owing in the period, members who paid all of it)}."""
-    obl, alloc, orgs = _t(DuesObligation), _t(PaymentAllocation), _t(Organization)
-    sql = f"""
-SELECT node, COUNT(*), SUM(CASE WHEN paid >= due THEN 1 ELSE 0 END) FROM (
-  SELECT SUBSTR(o.path, 1, %s) AS node, d.member_id, d.due,
-    COALESCE((SELECT SUM(a.amount) FROM {alloc} a
-              WHERE a.member_id = d.member_id AND a.period >= %s AND a.period <= %s), 0) AS paid
-  FROM (SELECT member_id, MAX(branch_id) AS branch_id, SUM(amount) AS due FROM {obl}
-        WHERE period >= %s AND period <= %s GROUP BY member_id) d
-  JOIN {orgs} o ON o.id = d.branch_id
-  WHERE o.path LIKE %s AND d.due > 0
-) t GROUP BY node"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [length, start_period, end_period, start_period, end_period, f"{org.path}%"])
-        return {node: (owing, paid_up or 0) for node, owing, paid_up in cursor.fetchall()}
 
 
 def _pct(part, whole):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from audit.services import log_action
 from branches.models import BRANCH_KINDS, Organization
 from branches.scoping import scope_for
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES, DuesCategory, Member
 
 from . import selectors
 from .calculator import calculate, needs_income, parse_category
@@ -28,16 +28,20 @@ from .models import (
     DuesBase,
     DuesBaseAdjustment,
     DuesExemption,
+    DuesIncomeEntry,
     DuesPayment,
     DuesPolicy,
     ExemptionKind,
+    IncomeSource,
     PaymentAllocation,
     PaymentKind,
+    PolicyStatus,
     ReceiptCounter,
     Remittance,
     RemittanceStatus,
     period_label,
     period_of,
+    period_start,
 )
 
 MAX_PAYMENT = Decimal("1000000.00")
@@ -198,6 +202,77 @@ def dues_base_adjustment_decide(*, user, adjustment, approve):
     return adjustment
 
 
+# --- 年薪制 / 个体 income entries -------------------------------------------------------------------
+
+
+def _income_rows(member, periods, source, income_period, income, user):
+    from .calculator import parse_income
+    from .generation import generated_periods
+
+    income = parse_income(income)
+    rows = []
+    with transaction.atomic():
+        for period in periods:
+            calc = calculate(member.dues_category, income, org=member.branch, on=period_start(period))
+            row, created = DuesIncomeEntry.objects.update_or_create(
+                member=member,
+                period=period,
+                defaults={
+                    "branch": member.branch,
+                    "source": source,
+                    "income_period": income_period,
+                    "income": calc.income,
+                    "rate": calc.rate,
+                    "monthly_amount": calc.monthly_amount,
+                    "entered_by": user,
+                },
+            )
+            rows.append(row)
+        log_action(
+            "dues.income.entered",
+            member,
+            actor=user,
+            data={
+                "source": source,
+                "income_period": period_label(income_period),
+                "income": str(income),
+                "months": {period_label(r.period): str(r.monthly_amount) for r in rows},
+            },
+        )
+        first = min(periods)
+        if generated_periods(first):
+            member_id = member.pk
+            transaction.on_commit(lambda: reconcile_member(member_id, first, reason=_("收入填报")))
+    return rows
+
+
+def dues_monthly_pay_save(*, user, member, period, income):
+    """年薪制: the pay actually received in `period` sets that month's dues (in-service brackets)."""
+    _can_edit(user, member.branch)
+    if member.dues_category != DuesCategory.ANNUAL_SALARY:
+        raise ValidationError({"member": _("%(name)s不是年薪制党员。") % {"name": member.name}})
+    if period is None:
+        raise ValidationError({"period": _("请填写月份。")})
+    if period > period_of(timezone.localdate()):
+        raise ValidationError({"period": _("只能填报本月及以前月份实际领取的工资。")})
+    return _income_rows(member, [period], IncomeSource.MONTHLY_PAY, period, income, user)[0]
+
+
+def dues_quarter_income_save(*, user, member, quarter, income):
+    """个体: the average monthly net income of the quarter starting at period `quarter` sets the dues
+    of each month of the following quarter. Returns the three rows."""
+    _can_edit(user, member.branch)
+    if member.dues_category != DuesCategory.SELF_EMPLOYED:
+        raise ValidationError({"member": _("%(name)s不是个体党员。") % {"name": member.name}})
+    if quarter is None or quarter % 3:
+        raise ValidationError({"quarter": _("请选择季度。")})
+    if quarter > period_of(timezone.localdate()):
+        raise ValidationError({"quarter": _("该季度尚未开始。")})
+    return _income_rows(
+        member, [quarter + 3, quarter + 4, quarter + 5], IncomeSource.QUARTER_AVERAGE, quarter, income, user
+    )
+
+
 # --- Exemptions ----------------------------------------------------------------------------------
 
 
@@ -341,6 +416,7 @@ def dues_payment_record(
     channel=Channel.CASH,
     kind=PaymentKind.REGULAR,
     collector=None,
+    collector_member=None,
     is_proxy=False,
     payer_name="",
     proxy_reason="",
@@ -365,6 +441,12 @@ def dues_payment_record(
         errors["channel"] = _("请选择交纳方式。")
     if kind not in PaymentKind.values:
         errors["kind"] = _("请选择类型。")
+    if collector_member is not None:
+        if collector_member.branch_id != member.branch_id or collector_member.status not in ACTIVE_STATUSES:
+            errors["collector_member"] = _("收缴人应为本支部的党员。")
+    else:
+        # By default the person who collected is the recording user's own member record.
+        collector_member = Member.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
     policy = DuesPolicy.for_org(member.branch, today)
     if is_proxy:
         if not policy.allow_proxy:
@@ -391,6 +473,7 @@ def dues_payment_record(
             paid_on=paid_on,
             channel=channel,
             collector=collector or user,
+            collected_by=collector_member,
             receipt_year=paid_on.year,
             receipt_no=_next_receipt(member.branch, paid_on.year),
             is_proxy=bool(is_proxy),
@@ -404,6 +487,7 @@ def dues_payment_record(
         PaymentAllocation.objects.bulk_create(
             PaymentAllocation(payment=payment, member=member, period=p, amount=part) for p, part in plan
         )
+        _refresh_after_payment(payment, [p for p, _part in plan])
         log_action(
             "dues.payment.recorded",
             payment,
@@ -412,10 +496,22 @@ def dues_payment_record(
                 "member": member.name,
                 "amount": str(amount),
                 "receipt_no": payment.receipt_no,
+                "collected_by": collector_member.name if collector_member else "",
                 "months": [period_label(p) for p, _part in plan],
             },
         )
     return payment
+
+
+def _refresh_after_payment(payment, periods):
+    """The summary rows of the months the payment went to and the month it was recorded in, and the
+    member's arrears state — in the payment's transaction."""
+    from . import summary
+
+    summary.refresh_for_member(
+        payment.member_id, [*periods, period_of(payment.paid_on)], extra_branch_ids=[payment.branch_id]
+    )
+    summary.refresh_arrears(member_ids=[payment.member_id])
 
 
 def dues_payment_reverse(*, user, payment, reason):
@@ -438,8 +534,10 @@ def dues_payment_reverse(*, user, payment, reason):
             paid_on=timezone.localdate(),
             channel=payment.channel,
             collector=payment.collector,
+            collected_by=payment.collected_by,
             receipt_year=payment.receipt_year,
             receipt_no="",
+            reverses_receipt_no=payment.receipt_no,
             is_proxy=payment.is_proxy,
             payer_name=payment.payer_name,
             to_centre=payment.to_centre,
@@ -452,6 +550,7 @@ def dues_payment_reverse(*, user, payment, reason):
             PaymentAllocation(payment=reversal, member_id=a.member_id, period=a.period, amount=-a.amount)
             for a in payment.allocations.all()
         )
+        _refresh_after_payment(reversal, [a.period for a in reversal.allocations.all()])
         log_action(
             "dues.payment.reversed",
             payment,
@@ -459,6 +558,88 @@ def dues_payment_reverse(*, user, payment, reason):
             data={"receipt_no": payment.receipt_no, "amount": str(payment.amount), "reason": reversal.reason},
         )
     return reversal
+
+
+# --- Policy overrides (domain spec §2.8) --------------------------------------------------------------
+
+
+def dues_policy_override_request(*, user, org, effective_from, reason, **switches):
+    """A committee's override of the policy switches (代交, quarterly, 补交, 预交 and their month
+    limits) for its subtree: requested by its staff with a reason; in force once the committee above
+    approves. The other settings are carried over from the policy in force."""
+    if not scope_for(user).supervises(org):
+        raise PermissionDenied
+    errors = {}
+    if Organization.objects.get_parent(org) is None:
+        errors["org"] = _("最上级党组织的党费政策由系统管理员设置。")
+    if not (reason or "").strip():
+        errors["reason"] = _("请填写调整理由。")
+    if effective_from is None:
+        errors["effective_from"] = _("请填写生效日期。")
+    elif effective_from < timezone.localdate():
+        errors["effective_from"] = _("生效日期不能早于今天。")
+    unknown = set(switches) - set(DuesPolicy.SWITCHES)
+    if unknown:
+        raise TypeError(f"unknown policy switches: {sorted(unknown)}")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if DuesPolicy.objects.filter(organization=org, status=PolicyStatus.PENDING).exists():
+            raise ValidationError({"reason": _("该党组织已有待审批的政策调整。")})
+        current = DuesPolicy.for_org(org, effective_from)
+        policy = DuesPolicy(
+            **{
+                f.name: getattr(current, f.name)
+                for f in DuesPolicy._meta.concrete_fields
+                if f.name not in {"id", "organization", "effective_from", "source", "status", "reason"}
+                and not f.name.startswith(("requested", "approved"))
+            }
+        )
+        for name, value in switches.items():
+            setattr(policy, name, value)
+        policy.organization = org
+        policy.effective_from = effective_from
+        policy.status = PolicyStatus.PENDING
+        policy.reason = reason.strip()
+        policy.source = reason.strip()[:200]
+        policy.requested_by = user
+        policy.requested_at = timezone.now()
+        policy.full_clean(exclude=["organization"])
+        policy.save()
+        log_action(
+            "dues.policy.requested",
+            policy,
+            actor=user,
+            data={
+                "org": org.name,
+                "reason": policy.reason,
+                **{k: getattr(policy, k) for k in DuesPolicy.SWITCHES},
+            },
+        )
+    return policy
+
+
+def dues_policy_override_decide(*, user, policy, approve):
+    """The committee above approves (the override is then in force from its date) or rejects; the
+    requester never decides their own request."""
+    scope = scope_for(user)
+    if not scope.supervises_strictly(policy.organization) or policy.requested_by_id == user.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        policy = DuesPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.status != PolicyStatus.PENDING:
+            raise ValidationError(_("该申请已处理。"))
+        policy.status = PolicyStatus.APPROVED if approve else PolicyStatus.REJECTED
+        policy.approved_by = user
+        policy.approved_at = timezone.now()
+        policy.save(update_fields=["status", "approved_by", "approved_at"])
+        log_action(
+            "dues.policy.approved" if approve else "dues.policy.rejected",
+            policy,
+            actor=user,
+            data={"org": policy.organization.name, "reason": policy.reason},
+        )
+    return policy
 
 
 # --- Remittance ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ recorder), so the quorum, the sign-off trail and the audit entries are real. Ide
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from branches.models import CommitteePost, Organization, OrgKind, PostRole
 from members.models import ACTIVE_STATUSES, Member
@@ -89,6 +90,15 @@ def seed(ctx):
             if kind == MeetingKind.GROUP_MEETING and meeting.host.user_id:
                 signer = meeting.host.user
             services.meeting_sign(user=signer, meeting=meeting, role="secretary")
+            # The demo is loaded today, but these minutes were signed the day after each meeting:
+            # dated so, they count as signed in time rather than made up late (补录).
+            signed = timezone.make_aware(
+                datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(18))
+            )
+            Meeting.objects.filter(pk=meeting.pk).update(
+                recorder_signed_at=signed, secretary_signed_at=signed, locked_at=signed
+            )
+            meeting.refresh_from_db()
         return meeting
 
     months = []

@@ -13,11 +13,13 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import next_or
 from audit.models import AuditEntry
 from branches.forms import apply_errors
 from branches.models import Organization
@@ -78,6 +80,16 @@ def _within(request):
 def _fail(request, exc):
     for message in exc.messages:
         messages.error(request, message)
+
+
+def _form_fail(request, form):
+    """A form posted from a page that redirects back: each error flashed with its field's label."""
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        for message in errors:
+            if field is not None:
+                message = _("%(field)s：%(message)s") % {"field": field.label, "message": message}
+            messages.error(request, message)
 
 
 @login_required
@@ -274,9 +286,7 @@ def attendance_adjust(request, pk):
     add = request.POST.get("action") != "remove"
     form = AdjustForm(request.POST, user=request.user, meeting=meeting)
     if add and not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_fail(request, form)
         return redirect("meetings:record", pk=meeting.pk)
     member = (
         form.cleaned_data["member"]
@@ -458,9 +468,7 @@ def review(request, pk):
 def amend(request, pk):
     form = AmendForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_fail(request, form)
         return redirect("meetings:detail", pk=pk)
     response, ok = _post_action(
         request, pk, lambda m: services.minutes_amend(user=request.user, meeting=m, **form.cleaned_data)
@@ -543,9 +551,7 @@ def action_add(request, pk):
     meeting = visible_meeting(request, pk)
     form = ActionItemForm(request.POST, user=request.user, meeting=meeting)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_fail(request, form)
     else:
         try:
             services.action_item_add(user=request.user, meeting=meeting, **form.cleaned_data)
@@ -569,7 +575,7 @@ def action_done(request, item_id):
         _fail(request, exc)
     else:
         messages.success(request, _("已标记完成。"))
-    return redirect(request.POST.get("next") or "meetings:todo")
+    return redirect(next_or(request, reverse("meetings:todo")))
 
 
 @login_required
@@ -578,9 +584,7 @@ def attachment_upload(request, pk):
     meeting = visible_meeting(request, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_fail(request, form)
     else:
         try:
             services.attachment_upload(user=request.user, meeting=meeting, **form.cleaned_data)

@@ -1,4 +1,5 @@
 from .imports import BaseImport
+from .income import DuesIncomeEntry, IncomeSource
 from .ledger import (
     AdjustmentStatus,
     BaseStatus,
@@ -21,7 +22,17 @@ from .ledger import (
     period_of,
     period_start,
 )
-from .rules import FEN, BracketCategory, BranchDuesSetting, Calculation, DuesBracket, DuesPolicy, Rounding
+from .rules import (
+    FEN,
+    BracketCategory,
+    BranchDuesSetting,
+    Calculation,
+    DuesBracket,
+    DuesPolicy,
+    PolicyStatus,
+    Rounding,
+)
+from .summary import DuesArrearsState, DuesMonthSummary, DuesSummaryMarker
 
 __all__ = [
     "FEN",
@@ -32,18 +43,24 @@ __all__ = [
     "BranchDuesSetting",
     "Calculation",
     "Channel",
+    "DuesArrearsState",
     "DuesBase",
     "DuesBaseAdjustment",
     "DuesBracket",
     "DuesExemption",
+    "DuesIncomeEntry",
     "DuesObligation",
+    "DuesMonthSummary",
     "DuesPayment",
     "DuesPolicy",
+    "DuesSummaryMarker",
     "EntryKind",
     "ExemptionKind",
+    "IncomeSource",
     "MonthRun",
     "PaymentAllocation",
     "PaymentKind",
+    "PolicyStatus",
     "ReceiptCounter",
     "Remittance",
     "RemittanceStatus",

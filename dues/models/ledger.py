@@ -358,6 +358,15 @@ class DuesPayment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    collected_by = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("收缴人（党员）"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("收取这笔党费的党员（一般为支部组织委员），可与登记人不同"),
+    )
     receipt_year = models.PositiveSmallIntegerField(_("收据年度"))
     receipt_no = models.CharField(_("收据编号"), max_length=30, blank=True)
     is_proxy = models.BooleanField(_("代交"), default=False)
@@ -374,6 +383,7 @@ class DuesPayment(models.Model):
         related_name="reversal",
     )
     reason = models.CharField(_("冲销原因"), max_length=200, blank=True)
+    reverses_receipt_no = models.CharField(_("冲销的收据编号"), max_length=30, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),
@@ -392,6 +402,10 @@ class DuesPayment(models.Model):
         indexes = [
             models.Index(fields=["member", "paid_on"], name="duespay_member_paid"),
             models.Index(fields=["branch", "paid_on"], name="duespay_branch_paid"),
+            # The committee page's list of large voluntary payments (a few hundred in a city).
+            models.Index(fields=["paid_on"], condition=Q(to_centre=True), name="duespay_centre_paid"),
+            # A month's receipts (the month's summary rows).
+            models.Index(fields=["paid_on"], name="duespay_paid_on"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -407,6 +421,16 @@ class DuesPayment(models.Model):
     @property
     def is_reversal(self):
         return self.reverses_id is not None
+
+    @property
+    def receipt_label(self):
+        """The receipt number; for a reversal, the number of the receipt it cancels (a reversal
+        takes no number of its own)."""
+        if self.reverses_id is not None:
+            return (
+                _("冲销 %(no)s") % {"no": self.reverses_receipt_no} if self.reverses_receipt_no else _("冲销")
+            )
+        return self.receipt_no
 
     @property
     def months_label(self):
@@ -435,7 +459,11 @@ class PaymentAllocation(models.Model):
         verbose_name = _("交纳分配")
         verbose_name_plural = _("交纳分配")
         ordering = ["payment", "period"]
-        indexes = [models.Index(fields=["member", "period"], name="duesalloc_member_period")]
+        indexes = [
+            models.Index(fields=["member", "period"], name="duesalloc_member_period"),
+            # A month's allocations (the month's summary rows, the arrears state's monthly step).
+            models.Index(fields=["period"], name="duesalloc_period"),
+        ]
 
     def __str__(self):
         return f"{self.payment_id} {period_label(self.period)} {self.amount}"
@@ -537,7 +565,13 @@ class Remittance(models.Model):
         verbose_name = _("党费上缴")
         verbose_name_plural = _("党费上缴")
         ordering = ["-end_period", "-pk"]
-        indexes = [models.Index(fields=["branch", "end_period"], name="remit_branch_period")]
+        indexes = [
+            models.Index(fields=["branch", "end_period"], name="remit_branch_period"),
+            # Remittances waiting for confirmation (the committee page).
+            models.Index(
+                fields=["to_org", "end_period"], condition=Q(status="submitted"), name="remit_pending"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["branch", "start_period", "end_period"], name="remit_once_per_period"

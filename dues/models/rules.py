@@ -12,6 +12,7 @@ import decimal
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -111,6 +112,12 @@ class DuesBracket(ScopedRule):
         return sorted(version, key=lambda r: (r.upper_bound is None, r.upper_bound or 0))
 
 
+class PolicyStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
 class DuesPolicy(ScopedRule):
     rounding = models.CharField(
         _("舍入方式"), max_length=10, choices=Rounding.choices, default=Rounding.HALF_UP
@@ -134,6 +141,39 @@ class DuesPolicy(ScopedRule):
         _("大额党费起点（元）"), max_digits=12, decimal_places=2, default=Decimal("1000.00")
     )
     lapse_months = models.PositiveSmallIntegerField(_("连续未交纳党费提示自行脱党（月）"), default=6)
+    # A committee's override for its subtree (domain spec §2.8): requested with a reason, in force
+    # only once the committee above approves. Rows entered by an administrator are approved.
+    status = models.CharField(
+        _("状态"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.APPROVED
+    )
+    reason = models.CharField(_("调整理由"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("申请时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+
+    SWITCHES = (
+        "allow_proxy",
+        "allow_quarterly",
+        "allow_makeup",
+        "makeup_max_months",
+        "allow_prepay",
+        "prepay_max_months",
+    )
 
     class Meta:
         verbose_name = _("党费政策")
@@ -155,15 +195,20 @@ class DuesPolicy(ScopedRule):
             raise ValidationError(errors)
 
     @classmethod
+    def in_force(cls, org, on=None):
+        """Only approved rows are in force (a pending or rejected override is not)."""
+        return super().in_force(org, on).filter(status=PolicyStatus.APPROVED)
+
+    @classmethod
     def for_org(cls, org=None, on=None):
         """The policy in force for `org` (None: the global row); an unsaved default when the table is
         empty, so that an emptied table never breaks collection."""
         on = on or timezone.localdate()
         if org is None:
             rows = list(
-                cls.objects.filter(organization__isnull=True, effective_from__lte=on).annotate(
-                    scope_depth=models.Value(0)
-                )
+                cls.objects.filter(
+                    organization__isnull=True, effective_from__lte=on, status=PolicyStatus.APPROVED
+                ).annotate(scope_depth=models.Value(0))
             )
         else:
             rows = list(cls.in_force(org, on))

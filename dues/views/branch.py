@@ -9,6 +9,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import next_or
 from branches.forms import apply_errors
 from branches.models import BRANCH_KINDS, Organization
 from branches.scoping import scope_for
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES, DuesCategory, Member
 
 from .. import importer, selectors, services
 from ..forms import (
@@ -39,10 +41,12 @@ from ..models import (
     BranchDuesSetting,
     DuesBase,
     DuesBaseAdjustment,
+    DuesIncomeEntry,
     DuesObligation,
     DuesPayment,
     DuesPolicy,
     Remittance,
+    parse_period,
     period_label,
     period_of,
 )
@@ -136,7 +140,11 @@ def pay(request, pk):
         expected = max(this_month.due - this_month.paid, Decimal("0"))
     suggested = arrears.amount + expected
     form = PaymentForm(
-        request.POST or None, allow_proxy=policy.allow_proxy, initial={"amount": suggested or None}
+        request.POST or None,
+        allow_proxy=policy.allow_proxy,
+        initial={"amount": suggested or None},
+        branch=member.branch,
+        user=request.user,
     )
     htmx = request.headers.get("HX-Request") == "true"
     if request.method == "POST" and form.is_valid():
@@ -172,7 +180,7 @@ def pay(request, pk):
 def payment_detail(request, pk):
     payment = get_object_or_404(
         DuesPayment.objects.visible_to(request.user).select_related(
-            "member", "branch", "collector", "recorded_by", "reverses"
+            "member", "branch", "collector", "collected_by", "recorded_by", "reverses"
         ),
         pk=pk,
     )
@@ -373,7 +381,7 @@ def generate(request, pk):
     messages.success(
         request, _("已生成本月应交：新增%(c)s条，冲销%(r)s条。") % {"c": charges, "r": reversals}
     )
-    return redirect(request.POST.get("next") or reverse("dues:org", args=[org.pk]))
+    return redirect(next_or(request, reverse("dues:org", args=[org.pk])))
 
 
 # --- Import --------------------------------------------------------------------------------------
@@ -442,3 +450,80 @@ def _xlsx(wb, filename):
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+@login_required
+def incomes(request, pk):
+    """年薪制 and 个体 members' income for a month: the pay actually received that month (年薪制),
+    the previous quarter's average monthly net income (个体, setting this quarter's months). All
+    rows are saved together or, when one is wrong, none."""
+    branch = _branch(request, pk)
+    today = timezone.localdate()
+    month = parse_period(request.GET.get("month") or "") or period_of(today)
+    month = min(month, period_of(today))
+    quarter = month - month % 3 - 3  # the previous quarter's first month
+    members = list(
+        Member.objects.filter(
+            branch=branch,
+            status__in=ACTIVE_STATUSES,
+            dues_category__in=[DuesCategory.ANNUAL_SALARY, DuesCategory.SELF_EMPLOYED],
+        )
+        .defer("id_number", "phone")
+        .order_by("dues_category", "name", "pk")
+    )
+    entries = {
+        e.member_id: e
+        for e in DuesIncomeEntry.objects.filter(member__in=[m.pk for m in members], period=month)
+    }
+    errors, values = {}, {}
+    if request.method == "POST":
+        services_by_category = {
+            DuesCategory.ANNUAL_SALARY: lambda m, v: services.dues_monthly_pay_save(
+                user=request.user, member=m, period=month, income=v
+            ),
+            DuesCategory.SELF_EMPLOYED: lambda m, v: services.dues_quarter_income_save(
+                user=request.user, member=m, quarter=quarter, income=v
+            ),
+        }
+        saved = 0
+        try:
+            with transaction.atomic():
+                for m in members:
+                    value = (request.POST.get(f"income_{m.pk}") or "").strip()
+                    values[m.pk] = value
+                    if not value:
+                        continue
+                    try:
+                        services_by_category[m.dues_category](m, value)
+                        saved += 1
+                    except ValidationError as exc:
+                        errors[m.pk] = " ".join(exc.messages)
+                if errors:
+                    raise _Invalid
+        except _Invalid:
+            messages.error(request, _("有%(n)s行填写有误，均未保存，请修改后重新提交。") % {"n": len(errors)})
+        else:
+            messages.success(request, _("已保存%(n)s名党员的收入。") % {"n": saved})
+            return redirect(reverse("dues:incomes", args=[branch.pk]) + f"?month={period_label(month)}")
+    rows = []
+    for m in members:
+        entry = entries.get(m.pk)
+        if m.pk in values:
+            value = values[m.pk]
+        elif entry is not None:
+            value = entry.income
+        else:
+            value = ""
+        rows.append({"member": m, "entry": entry, "value": value, "error": errors.get(m.pk, "")})
+    context = {
+        "branch": branch,
+        "month": period_label(month),
+        "quarter": f"{quarter // 12}Q{quarter % 12 // 3 + 1}",
+        "months": [period_label(p) for p in range(period_of(today) - 11, period_of(today) + 1)][::-1],
+        "rows": rows,
+    }
+    return render(request, "dues/incomes.html", context, status=400 if errors else 200)
+
+
+class _Invalid(Exception):
+    pass

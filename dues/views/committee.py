@@ -12,17 +12,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.redirects import next_or
+from branches.forms import apply_errors
 from branches.models import Organization
 from branches.scoping import scope_for
 from members.models import Member
 
 from .. import selectors, services
-from ..forms import PeriodRangeForm
+from ..forms import PeriodRangeForm, PolicyOverrideForm
 from ..models import (
     AdjustmentStatus,
     DuesBaseAdjustment,
     DuesExemption,
     DuesPayment,
+    DuesPolicy,
+    PolicyStatus,
     Remittance,
     RemittanceStatus,
     period_label,
@@ -137,7 +141,7 @@ def remittance_confirm(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已确认收到%(branch)s上缴的党费。") % {"branch": remittance.branch.name})
-    return redirect(request.POST.get("next") or reverse("dues:org", args=[remittance.to_org_id]))
+    return redirect(next_or(request, reverse("dues:org", args=[remittance.to_org_id])))
 
 
 @login_required
@@ -156,7 +160,18 @@ def approvals(request):
         .select_related("base__member", "base__branch", "requested_by")
         .order_by("requested_at")[:100]
     )
-    return render(request, "dues/approvals.html", {"exemptions": exemptions, "adjustments": adjustments})
+    policies = [
+        p
+        for p in DuesPolicy.objects.filter(scope.staff_q("organization__"), status=PolicyStatus.PENDING)
+        .select_related("organization", "requested_by")
+        .order_by("requested_at")[:100]
+        if scope.supervises_strictly(p.organization) and p.requested_by_id != request.user.pk
+    ]
+    return render(
+        request,
+        "dues/approvals.html",
+        {"exemptions": exemptions, "adjustments": adjustments, "policies": policies},
+    )
 
 
 @login_required
@@ -173,6 +188,15 @@ def decide(request, kind, pk):
         )
         service = services.dues_base_adjustment_decide
         args = {"adjustment": obj}
+    elif kind == "policy":
+        obj = get_object_or_404(
+            DuesPolicy.objects.filter(scope_for(request.user).visible_q("organization__")).select_related(
+                "organization"
+            ),
+            pk=pk,
+        )
+        service = services.dues_policy_override_decide
+        args = {"policy": obj}
     else:
         raise Http404
     try:
@@ -182,3 +206,43 @@ def decide(request, kind, pk):
     else:
         messages.success(request, _("已批准。") if approve else _("已退回。"))
     return redirect("dues:approvals")
+
+
+@login_required
+def policy(request, pk):
+    """The dues policy in force for an organisation's subtree (代交, quarterly, 补交, 预交), its
+    history, and — for the committee's staff — a request to override it, with a reason, for the
+    committee above to approve (domain spec §2.8)."""
+    org = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
+    scope = scope_for(request.user)
+    if not scope.can_edit(org):
+        raise PermissionDenied
+    today = timezone.localdate()
+    current = DuesPolicy.for_org(org, today)
+    can_request = scope.supervises(org) and org.depth > 1
+    initial = {name: getattr(current, name) for name in DuesPolicy.SWITCHES}
+    initial["effective_from"] = today
+    form = PolicyOverrideForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not can_request:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.dues_policy_override_request(user=request.user, org=org, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("已提交党费政策调整，待上级党组织批准后生效。"))
+                return redirect("dues:policy", pk=org.pk)
+    history = (
+        DuesPolicy.objects.filter(organization=org)
+        .select_related("requested_by", "approved_by")
+        .order_by("-effective_from", "-pk")[:50]
+    )
+    context = {
+        "org": org,
+        "current": current,
+        "history": history,
+        "form": form if can_request else None,
+    }
+    return render(request, "dues/policy.html", context, status=400 if request.method == "POST" else 200)

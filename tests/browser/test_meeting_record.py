@@ -1,26 +1,51 @@
 """Real browser, at phone width: the secretary records a 支委会 after the fact, fills attendance on
 the grid while the quorum panel updates live (htmx, the same rule as the service), saves; the
-recorder (the demo member) signs, then the secretary signs and the minutes lock."""
+recorder (the demo member) signs, then the secretary signs and the minutes lock — and the branch's
+支委会 rule for the month turns from open to met on its compliance page (issue 4's acceptance path)."""
 
 import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from meetings.models import Meeting, MinutesState
+from branches.models import Organization
+from meetings.models import Meeting, MeetingKind, MinutesState
 from members.models import Member
 
-from .test_demo_logins import PASSWORD, PHONE, assert_no_horizontal_overflow, find, submit_login, wait
+from .test_demo_logins import (
+    BRANCH_NAME,
+    PASSWORD,
+    PHONE,
+    assert_no_horizontal_overflow,
+    find,
+    submit_login,
+    wait,
+)
 from .test_member_development import set_value, submit
 
 pytestmark = pytest.mark.browser
 
 
+def committee_rule_status(driver):
+    return driver.execute_script(
+        "return document.querySelector('[data-testid=rule-committee_meeting] .card-header .pa-st').dataset.status;"
+    )
+
+
 def test_secretary_records_a_committee_meeting_and_both_sign(browser, demo):
     today = timezone.localdate()
+    month = today.strftime("%Y-%m")
+    branch = Organization.objects.get(name=BRANCH_NAME)
+    # Whatever the demo holds this month, no 支委会 of this month counts yet.
+    Meeting.objects.filter(
+        organization=branch, kind=MeetingKind.COMMITTEE_MEETING, held_on__gte=today.replace(day=1)
+    ).delete()
     recorder = Member.objects.get(user__username="member")
     browser.set_window_size(*PHONE)
     submit_login(browser, demo, "secretary", PASSWORD)
+    compliance_page = f"{demo}/compliance/branch/{branch.pk}/?period={month}"
+    browser.get(compliance_page)
+    assert committee_rule_status(browser) == "open"
 
     browser.get(demo + "/meetings/")
     find(browser, "[data-testid=record-meeting]").click()
@@ -63,3 +88,11 @@ def test_secretary_records_a_committee_meeting_and_both_sign(browser, demo):
     assert find(browser, "[data-testid=minutes-state]").text == "已签字锁定"
     meeting.refresh_from_db()
     assert meeting.minutes_state == MinutesState.LOCKED and meeting.locked_at is not None
+
+    # Signed and locked: the month's 支委会 is now met, with this meeting behind it.
+    browser.get(compliance_page)
+    assert committee_rule_status(browser) == "met"
+    links = browser.find_elements(
+        By.CSS_SELECTOR, "[data-testid=rule-committee_meeting] [data-testid=meeting-link]"
+    )
+    assert any(a.get_attribute("href").endswith(f"/meetings/{meeting.pk}/") for a in links)

@@ -92,7 +92,7 @@ def test_branch_page_links_the_meetings_and_offers_a_rectification_for_a_miss(ca
     assert link.path == "/rectifications/from-compliance/"
     query = parse_qs(link.query)
     assert query["unit"] == [str(cast.a.pk)] and query["rule"] == ["general_meeting"]
-    assert query["period"] == ["2026-09"] and query["rule_label"] == ["支部党员大会"]
+    assert query["period"] == ["2026-Q3"] and query["rule_label"] == ["支部党员大会"]
     assert "甲党支部" in query["summary"][0] and "2026-Q3" in query["summary"][0]
     assert "生成整改事项" in html
 

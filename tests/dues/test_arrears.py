@@ -152,7 +152,9 @@ def test_remittance_rolls_up_the_tree(cast, base_for):
         branch = selectors.rollup(cast.a, P(2026, 1), P(2026, 4))
     assert set(top) == {cast.c1.pk, cast.c2.pk}
     assert top[cast.c1.pk]["due"] == Decimal("105.00") and top[cast.c1.pk]["paid"] == Decimal("85.00")
-    assert top[cast.c1.pk]["owing"] == 3 and top[cast.c1.pk]["paid_up"] == 2  # sec_a paid only 40 of 60
+    # Headcounts are member-months (summary tables): 3 members × 3 months owing; sec_a paid only 40
+    # of 60, so two of their months are paid up.
+    assert top[cast.c1.pk]["owing"] == 9 and top[cast.c1.pk]["paid_up"] == 8
     assert top[cast.c1.pk]["collected"] == Decimal("1585.00") and top[cast.c1.pk]["large"] == Decimal(
         "1500.00"
     )
@@ -161,7 +163,7 @@ def test_remittance_rolls_up_the_tree(cast, base_for):
     assert top[cast.c2.pk]["due"] == Decimal("21.00") and top[cast.c2.pk]["paid"] == 0
     assert top[cast.c2.pk]["arrears"]["b35"] == 1
     assert c1[cast.b.pk]["outstanding"] == Decimal("15.00") and c1[cast.a.pk]["outstanding"] == 0
-    assert c1[cast.a.pk]["rate_heads"] == Decimal("50.0") and c1[cast.a.pk]["rate_amount"] == Decimal("77.8")
+    assert c1[cast.a.pk]["rate_heads"] == Decimal("83.3") and c1[cast.a.pk]["rate_amount"] == Decimal("77.8")
     assert len(branch) == 1 and branch[0]["org"].pk == cast.a.pk
 
 
