@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from branches.models import CommitteePost, Organization
@@ -25,9 +26,13 @@ def home(request):
         # click away in the tree.
         org = Organization.objects.filter(path=min(anchors, key=lambda p: (len(p), p))).first()
         if org is not None:
-            return redirect("orgs:detail", pk=org.pk)
+            if role == "committee":
+                return redirect(f"{reverse('dashboards:committee')}?org={org.pk}")
+            return redirect("dashboards:branch", pk=org.pk)
     if role in ("admin", "committee", "secretary"):
         return redirect("orgs:tree")
+    if getattr(request.user, "member", None) is not None:
+        return redirect("dashboards:mine")
     return redirect("accounts:me")
 
 

@@ -8,9 +8,12 @@ for its subtree with an `enabled=False` row, or makes it stricter (a higher `min
 `compliance.engine`; how many, how often and for which branches is data here.
 """
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import ScopedRule
@@ -76,3 +79,58 @@ class ComplianceRule(ScopedRule):
 
     def in_force_on(self, day):
         return self.effective_from <= day and (self.effective_to is None or self.effective_to >= day)
+
+
+class ScoreRule(ScopedRule):
+    """Weights of the composite score and the red / amber / green thresholds of the dashboards and
+    the quarterly report (domain spec §5.13: composite score and ranking → weak-branch screening).
+    Local practice sets these (the spec gives no national numbers), so they are data: versioned,
+    overridable for a subtree. The score is the weighted mean of the component rates (0–100) that
+    apply to a branch; weights need not sum to 100 (they are normalised over the components that
+    apply). A branch is red when its score is below `red_below` or when it missed a meeting rule
+    (`red_on_missing`) or has a member in the 6-month 自行脱党 review (`red_on_lapse`); amber when
+    below `amber_below`, or with overdue rectification items or overdue development steps."""
+
+    weight_meetings = models.PositiveSmallIntegerField(_("组织生活权重"), default=40)
+    weight_attendance = models.PositiveSmallIntegerField(_("到会率权重"), default=15)
+    weight_dues = models.PositiveSmallIntegerField(_("党费收缴权重"), default=20)
+    weight_rectification = models.PositiveSmallIntegerField(_("整改销号权重"), default=15)
+    weight_development = models.PositiveSmallIntegerField(_("发展党员按期权重"), default=10)
+    red_below = models.PositiveSmallIntegerField(_("低于此分为红"), default=60)
+    amber_below = models.PositiveSmallIntegerField(_("低于此分为黄"), default=85)
+    red_on_missing = models.BooleanField(_("会议未达标即为红"), default=True)
+    red_on_lapse = models.BooleanField(_("有连续6个月未交党费者即为红"), default=True)
+
+    class Meta:
+        verbose_name = _("综合评分规则")
+        verbose_name_plural = _("综合评分规则")
+        ordering = ["-effective_from"]
+
+    def __str__(self):
+        return _("综合评分规则（%(day)s起）") % {"day": self.effective_from}
+
+    def clean(self):
+        if self.amber_below < self.red_below:
+            raise ValidationError({"amber_below": _("黄色阈值不能低于红色阈值。")})
+        weights = (
+            self.weight_meetings,
+            self.weight_attendance,
+            self.weight_dues,
+            self.weight_rectification,
+            self.weight_development,
+        )
+        if not any(weights):
+            raise ValidationError({"weight_meetings": _("至少一项权重应大于0。")})
+
+    @classmethod
+    def for_org(cls, org, on=None):
+        """The row in force for `org` on a date; the built-in defaults when the table is empty."""
+        rows = list(cls.in_force(org, on)) if org is not None else []
+        if org is None:
+            rows = list(
+                cls.objects.filter(
+                    organization__isnull=True, effective_from__lte=on or timezone.localdate()
+                ).annotate(scope_depth=models.Value(0))
+            )
+        best = max(rows, key=cls.rank, default=None)
+        return best if best is not None else cls(effective_from=datetime.date(2000, 1, 1))

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "dues",
     "rectifications",
     "compliance",
+    "dashboards",
     "exports",
 ]
 
@@ -244,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
     "dues-lock-bases": {
         "task": "dues.tasks.lock_bases_for_year",
         "schedule": crontab(month_of_year="1", day_of_month="31", hour="23", minute="0"),
+    },
+    "dashboards-refresh-current": {
+        "task": "dashboards.tasks.refresh_current",
+        "schedule": crontab(hour="1", minute="15"),
     },
 }
 

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("rectifications.api_urls")),
     path("", include("dues.api_urls")),
     path("", include("compliance.api_urls")),
+    path("", include("dashboards.api_urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("rectifications/", include("rectifications.urls")),
     path("compliance/", include("compliance.urls")),
+    path("dashboard/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -5,7 +5,7 @@ from branches.models import Grant
 
 def test_staff_with_several_grants_land_on_the_topmost(cast, client_for):
     Grant.objects.create(user=cast.committee, organization=cast.root)
-    assert client_for(cast.committee).get("/").url == f"/orgs/{cast.root.pk}/"
+    assert client_for(cast.committee).get("/").url == f"/dashboard/?org={cast.root.pk}"
 
 
 def test_a_login_without_any_role_lands_on_its_own_page(cast, client_for):

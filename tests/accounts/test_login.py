@@ -48,9 +48,9 @@ def test_wrong_password_error_is_in_chinese(cast, client):
     ("role", "home"),
     [
         ("admin", lambda cast: "/orgs/"),
-        ("committee", lambda cast: f"/orgs/{cast.c1.pk}/"),
-        ("secretary_a", lambda cast: f"/orgs/{cast.a.pk}/"),
-        ("member_a", lambda cast: "/accounts/me/"),
+        ("committee", lambda cast: f"/dashboard/?org={cast.c1.pk}"),
+        ("secretary_a", lambda cast: f"/dashboard/branch/{cast.a.pk}/"),
+        ("member_a", lambda cast: "/dashboard/me/"),
         ("outsider", lambda cast: "/accounts/me/"),
     ],
 )

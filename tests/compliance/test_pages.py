@@ -116,7 +116,12 @@ def test_branch_page_shows_the_due_panel(cast, client_for, meeting):
 def test_secretary_home_is_the_branch_page_with_the_panel(cast, client_for):
     client = client_for(cast.secretary_a)
     page = client.get(reverse("home"), follow=True)
-    assert "本月/本季度应开会议" in page.content.decode()
+    # The secretary's home is the branch page (dashboards): the meetings due are its to-dos, and the
+    # organisation page keeps the compliance panel.
+    assert page.redirect_chain[-1][0] == reverse("dashboards:branch", args=[cast.a.pk])
+    assert reverse("compliance:branch", args=[cast.a.pk]) in page.content.decode()
+    org_page = client.get(reverse("orgs:detail", args=[cast.a.pk]))
+    assert "本月/本季度应开会议" in org_page.content.decode()
 
 
 def test_committee_page_links_to_the_table(cast, client_for):
