@@ -18,18 +18,19 @@ ROOT = Path(__file__).resolve().parents[2]
 # each one that exists runs after the data is generated or reused.
 # Each runs once per generated data set (the marker table remembers it), so data generated before an
 # app existed gets its derived tables when the bench first meets the app.
-# The dashboards' rollups are rebuilt from January of the measured quarter's year (what the pages
-# read; the whole three-year history would cost several times as long at tier M).
+# The dashboards' rollups are rebuilt for the last 13 months (the twelve-month trend and the current
+# period, as dashboards/scale.py builds them with fresh data): for data generated before that app.
 POST_LOAD_COMMANDS = ("dues_rebuild_summary", "rebuild_dashboards")
 
 
 def _command_args(name):
     if name == "rebuild_dashboards":
+        import datetime
+
         from django.utils import timezone
 
-        from compliance.periods import QUARTER, current
-
-        return ["--since", f"{current(QUARTER, timezone.localdate()).previous().start.year}-01"]
+        since = (timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * 12)).replace(day=1)
+        return ["--since", f"{since:%Y-%m}"]
     return []
 
 
