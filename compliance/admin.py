@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ComplianceRule
+from .models import ComplianceRule, QuarterlyReport
 
 
 @admin.register(ComplianceRule)
@@ -23,3 +23,21 @@ class ComplianceRuleAdmin(admin.ModelAdmin):
     list_filter = ("code", "enabled", "frequency")
     list_select_related = ("organization",)
     raw_id_fields = ("organization",)
+
+
+@admin.register(QuarterlyReport)
+class QuarterlyReportAdmin(admin.ModelAdmin):
+    list_display = ("organization", "period", "status", "progress", "branches", "finished_at", "runs")
+    list_filter = ("status", "period")
+    raw_id_fields = ("organization", "requested_by")
+    readonly_fields = (
+        "status",
+        "progress",
+        "branches",
+        "file",
+        "error",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "runs",
+    )

@@ -1,5 +1,10 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from .api import ComplianceView
+from .report_api import QuarterlyReportViewSet
 
-urlpatterns = [path("compliance/", ComplianceView.as_view(), name="compliance")]
+router = SimpleRouter()
+router.register("compliance/reports", QuarterlyReportViewSet, basename="quarterly-report")
+
+urlpatterns = [path("compliance/", ComplianceView.as_view(), name="compliance"), *router.urls]

@@ -10,6 +10,7 @@ for its subtree with an `enabled=False` row, or makes it stricter (a higher `min
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -134,3 +135,72 @@ class ScoreRule(ScopedRule):
             )
         best = max(rows, key=cls.rank, default=None)
         return best if best is not None else cls(effective_from=datetime.date(2000, 1, 1))
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class QuarterlyReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Committee staff: reports of their subtree; branch officers: their own branch's report
+        (a committee's workbook lists sibling branches, so it is not theirs)."""
+        from branches.scoping import scope_for
+
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(scope_for(user).editable_q("organization__"))
+
+
+class QuarterlyReport(models.Model):
+    """The quarterly compliance workbook of one organisation and quarter — one row, regenerated in
+    place (same data, same figures). Built by a worker; `heartbeat_at` moves with the progress so
+    a run whose worker died is taken over by the redelivered task once the heartbeat is stale."""
+
+    organization = models.ForeignKey(
+        "branches.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="quarterly_reports",
+    )
+    period = models.CharField(_("季度"), max_length=7, help_text="YYYY-Qn")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    branches = models.PositiveIntegerField(_("支部数"), default=0)
+    file = models.FileField(_("文件"), upload_to="reports/%Y/", blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近进度时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    runs = models.PositiveSmallIntegerField(_("生成次数"), default=0)
+
+    objects = QuarterlyReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("季度合规报告")
+        verbose_name_plural = _("季度合规报告")
+        ordering = ["-period", "organization__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "period"], name="quarterly_report_once")
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.period}"
+
+    @property
+    def finished(self):
+        return self.status in (ReportStatus.DONE, ReportStatus.FAILED)

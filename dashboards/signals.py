@@ -31,6 +31,7 @@ def _state():
             "structure": set(),
             "payments": set(),
             "items": set(),
+            "months": set(),
         }
     # Registered on each change: after a rollback the next transaction still flushes; a flush that
     # finds nothing left does nothing.

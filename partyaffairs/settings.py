@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "dues",
     "rectifications",
     "compliance",
+    "notifications",
     "dashboards",
     "exports",
 ]
@@ -250,7 +251,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.tasks.refresh_current",
         "schedule": crontab(hour="1", minute="15"),
     },
+    "notifications-run-reminders": {
+        "task": "notifications.tasks.run_reminders",
+        "schedule": crontab(hour="8", minute="0"),
+    },
+    "notifications-dispatch": {
+        "task": "notifications.tasks.dispatch_deliveries",
+        "schedule": crontab(minute="*/15"),
+    },
+    "compliance-quarterly-reports": {
+        "task": "compliance.tasks.generate_quarterly_reports",
+        "schedule": crontab(month_of_year="1,4,7,10", day_of_month="1", hour="1", minute="0"),
+    },
 }
+
+# Notifications: failed external channels are retried after 1, 5, 25 … minutes, then marked failed.
+NOTIFICATIONS_MAX_ATTEMPTS = _env("NOTIFICATIONS_MAX_ATTEMPTS", env.int, 4)
+NOTIFICATIONS_RETRY_BASE_MINUTES = _env("NOTIFICATIONS_RETRY_BASE_MINUTES", env.int, 1)
+NOTIFICATIONS_WEBHOOK_TIMEOUT = _env("NOTIFICATIONS_WEBHOOK_TIMEOUT", env.int, 10)
+# A quarterly report whose worker has shown no progress for this long is taken over on redelivery.
+COMPLIANCE_REPORT_LEASE_SECONDS = _env("COMPLIANCE_REPORT_LEASE_SECONDS", env.int, 300)
+# Redis redelivers a task whose worker died (acks_late) after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _env("CELERY_VISIBILITY_TIMEOUT", env.int, 3600)}
+NOTIFICATIONS_SMS_BACKEND = _env("NOTIFICATIONS_SMS_BACKEND", env.str, "notifications.channels.LoggingSMSBackend")
 
 EMAIL_BACKEND = _env(
     "EMAIL_BACKEND",
@@ -297,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "MeetingStatusEnum": "meetings.models.MeetingStatus",
         "AttendanceStatusEnum": "meetings.models.AttendanceStatus",
         "DuesCategoryEnum": "members.models.member.DuesCategory",
+        "ReportStatusEnum": "compliance.models.ReportStatus",
     },
 }
 

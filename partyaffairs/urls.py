@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("dues.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("dashboards.api_urls")),
+    path("", include("notifications.api_urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("rectifications/", include("rectifications.urls")),
     path("compliance/", include("compliance.urls")),
     path("dashboard/", include("dashboards.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
