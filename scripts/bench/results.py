@@ -132,6 +132,13 @@ def page_rows(tier):
                 f"({page.get('reason') or 'no load run'}) | | | | | |"
             )
             continue
+        if not load.get("requests"):
+            rows.append(
+                f"| {page['label']} | `{page['url']}` | {page.get('queries', '—')} | no response completed "
+                f"within the {tier.get('duration_s')} s run (each took longer under 16 connections) | | | 0 | | "
+                f"{_ms(page.get('ms'))} / {_ms(page.get('cpu_ms'))} |"
+            )
+            continue
         errors = f" ({load['errors']} errors)" if load.get("errors") else ""
         ratio = (
             "1.0"
@@ -164,6 +171,13 @@ def target_rows(data):
         if not page.get("available", True) or not load:
             rows.append(
                 f"| {page['label']}: p95 ≤ {target} ms, M ≤ 1.5 × S, queries S = M | not available | | |"
+            )
+            continue
+        if not load.get("requests"):
+            rows.append(
+                f"| {page['label']}: p95 ≤ {target} ms, M ≤ 1.5 × S, queries S = M | no response completed "
+                f"within the run; one request alone {_ms(page.get('ms'))} ms; queries S {s_page.get('queries', '—')} "
+                f"/ M {page.get('queries')} | {_verdict(False)} | |"
             )
             continue
         p95 = load["p95_ms"]

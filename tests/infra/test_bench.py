@@ -118,10 +118,12 @@ def _tier(p95_root, queries):
         "data": {"members": 5000},
         "generation": {"seed": 2026, "when": "then", "total_s": 100.0, "phases": [{"phase": "members.scale", "summary": "5000", "seconds": 3.0}]},
         "pages": {
-            "healthz": {"label": "/healthz", "url": "/healthz", "queries": 0, "available": True, "wrk": {"p50_ms": 1, "p95_ms": 2, "p99_ms": 3, "rps": 2000}},
+            "healthz": {"label": "/healthz", "url": "/healthz", "queries": 0, "available": True, "wrk": {"requests": 20000, "p50_ms": 1, "p95_ms": 2, "p99_ms": 3, "rps": 2000}},
             "roster": {"label": "roster", "url": "/members/", "queries": queries, "available": True, "p95_ratio": 40, "rps_ratio": 20,
-                       "wrk": {"p50_ms": 50, "p95_ms": p95_root, "p99_ms": 90, "rps": 100, "errors": 0}},
+                       "wrk": {"requests": 1000, "p50_ms": 50, "p95_ms": p95_root, "p99_ms": 90, "rps": 100, "errors": 0}},
             "dashboard_root": {"label": "dashboard", "available": False, "reason": "no URL named dashboard:index"},
+            "ledger": {"label": "ledger", "url": "/l/", "queries": 5, "available": True, "ms": 9000.0,
+                       "wrk": {"requests": 0, "p50_ms": 0, "p95_ms": 0, "p99_ms": 0, "rps": 0, "errors": 0}},
         },
         "jobs": {
             "compliance_tree": {"available": True, "seconds": 1.5, "seconds_all": [1.5], "peak_rss_mb": 150, "summary": "88 branches"},
@@ -140,6 +142,9 @@ def test_results_written_and_rendered(tmp_path):
     assert "## Machine" in md and "## Tier S" in md and "## Tier M" in md and "make bench" in md
     assert "p95 100.0 ms; M/S 1.25; queries S 11 / M 11 | ✅ met" in md
     assert "dashboard" in md and "not available" in md
+    # A page that never answered within the run is a miss, never a 0 ms p95.
+    assert "ledger: p95 ≤ 150 ms, M ≤ 1.5 × S, queries S = M | no response completed" in md
+    assert "❌ missed" in md.split("ledger: p95")[1].split("\n")[0]
     assert "a full reminder run: ≤ 60 s | not available" in md
     assert "compliance engine, whole tree, one quarter: ≤ 5 s | 1.5 s | ✅ met" in md
     assert "tier M load into PostgreSQL ≤ 15 min | 1.7 min | ✅ met" in md
