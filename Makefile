@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 VENDOR := static/vendor
 
-.PHONY: run test setup deps static migrate seed lint messages bench-data clean
+.PHONY: run test setup deps static migrate seed lint messages bench-data bench clean
 
 setup: deps static migrate
 
@@ -59,6 +59,16 @@ messages: $(VENV)/.installed
 
 bench-data: migrate
 	$(PY) manage.py generate_scale_data --tier $${TIER:-S}
+
+# Benchmarks (not part of `make test`; needs PostgreSQL at BENCH_PG): TIER=S or TIER=M for one tier,
+# both by default. Data goes into its own databases (BENCH_DB_s, BENCH_DB_m; generated when absent,
+# reused otherwise); results into docs/benchmarks.md and docs/benchmarks.json. wrk comes from Debian.
+BENCH_TIERS = $(if $(TIER),$(TIER),S M)
+bench: deps static
+	@command -v wrk >/dev/null || { echo "bench: installing wrk (apt-get install wrk)"; \
+	  { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; } >/dev/null; } \
+	  || { echo "bench: wrk is missing and could not be installed: run apt-get install wrk"; exit 1; }
+	$(PY) -m scripts.bench --tiers $(BENCH_TIERS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) staticfiles db.sqlite3

@@ -74,7 +74,8 @@ def branch_data(row):
         scored=int(row.score is not None),
     )
     for name in INT_FIELDS[5:]:
-        data[name] = getattr(row, name)
+        # int(): PostgreSQL's SUM over a bigint is numeric (a Decimal), which JSON cannot hold.
+        data[name] = int(getattr(row, name) or 0)
     for name in DEC_FIELDS[:-1]:
         data[name] = str(getattr(row, name))
     data["score_sum"] = str(row.score if row.score is not None else Decimal("0.0"))

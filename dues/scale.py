@@ -36,9 +36,18 @@ from .models import (
 )
 
 YEARS = 3
-# k: the member's unpaid months at the end of the ledger (h = a hash of the id, 0–99).
-HASH = "((m.id * 7919) %% 100)"  # %% : a literal % beside query parameters
-ARREARS_K = f"CASE WHEN {HASH} < 85 THEN 0 WHEN {HASH} < 92 THEN 1 + {HASH} %% 2 WHEN {HASH} < 97 THEN 3 + {HASH} %% 3 ELSE 6 + {HASH} %% 4 END"
+# Every per-member choice below is a function of the member's KEY: its id counted from the tier's
+# first member, so the same seed gives the same figures whatever ids the sequence hands out (a second
+# tier in the same database, a --replace). generate() sets it; `%%` is a literal % beside parameters.
+KEY = "m.id"
+
+
+def _arrears_k():
+    """k: the member's unpaid months at the end of the ledger (h = a hash of the key, 0–99)."""
+    h = f"(({KEY} * 7919) %% 100)"
+    return f"CASE WHEN {h} < 85 THEN 0 WHEN {h} < 92 THEN 1 + {h} %% 2 WHEN {h} < 97 THEN 3 + {h} %% 3 ELSE 6 + {h} %% 4 END"
+
+
 CHANNELS = ("cash", "wechat", "alipay", "bank")
 
 
@@ -73,6 +82,14 @@ def generate(ctx):
     # The tree and the members went in moments ago, in this same transaction: autovacuum has not
     # seen them, so the planner would take 15,000 organisations for a handful.
     _analyze(Organization, Member, StatusChange)
+    global KEY
+    first_id = (
+        Member.objects.filter(branch__path__startswith=root.path)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    KEY = f"(m.id - {int(first_id or 0)})"
     bases = sum(_bases(year, like) for year in range(period_start(first).year, today.year + 1))
     _analyze(DuesBase)
     charges = 0
@@ -95,8 +112,8 @@ def generate(ctx):
 
 def _bases(year, like):
     """Every active member's base for a year, computed in SQL by the national brackets."""
-    in_service = "(1800 + ((m.id * 104729 + %s) %% 14200))"
-    retired = "(2500 + ((m.id * 104729 + %s) %% 5500))"
+    in_service = f"(1800 + (({KEY} * 104729 + %s) %% 14200))"
+    retired = f"(2500 + (({KEY} * 104729 + %s) %% 5500))"
     income = f"""CASE m.dues_category
         WHEN 'retired' THEN {retired}
         WHEN 'in_service' THEN {in_service} WHEN 'annual_salary' THEN {in_service} WHEN 'self_employed' THEN {in_service}
@@ -131,15 +148,15 @@ def _payments(first, last, like):
     while quarter <= last:
         q_last = min(quarter + 2, last)
         paid_on = period_start(q_last) + datetime.timedelta(days=9)
-        channel = f"CASE (m.id %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
+        channel = f"CASE ({KEY} %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
         sql = f"""
 INSERT INTO {pay} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year, receipt_no,
                    is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
-SELECT m.id, MAX(o.branch_id), %s, SUM(o.amount), %s, {channel}, NULL, %s, %s || CAST(m.id AS VARCHAR(20)),
+SELECT m.id, MAX(o.branch_id), %s, SUM(o.amount), %s, {channel}, NULL, %s, %s || CAST({KEY} AS VARCHAR(20)),
        %s, '', '', %s, '', NULL, '', '', NULL, %s
 FROM {obl} o JOIN {_t(Member)} m ON m.id = o.member_id
 WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
-  AND o.period <= %s - ({ARREARS_K})
+  AND o.period <= %s - ({_arrears_k()})
 GROUP BY m.id"""
         params = [
             PaymentKind.REGULAR, paid_on, *CHANNELS, paid_on.year, f"S{quarter % 12 // 3 + 1}-",
@@ -152,7 +169,7 @@ SELECT p.id, o.member_id, o.period, o.amount
 FROM {obl} o JOIN {pay} p ON p.member_id = o.member_id AND p.paid_on = %s AND p.kind = %s
 JOIN {_t(Member)} m ON m.id = o.member_id
 WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
-  AND o.period <= %s - ({ARREARS_K})"""
+  AND o.period <= %s - ({_arrears_k()})"""
         params = [paid_on, PaymentKind.REGULAR, max(quarter, first), q_last, EntryKind.CHARGE, like, last]
         allocations += _run(sql, params)
         quarter += 3
@@ -163,12 +180,13 @@ def _voluntary(last, like):
     """About one member in 1,000 gave extra dues a few months ago; half of them ¥1,000 or more
     (wholly to the Centre)."""
     paid_on = period_start(last - 2) + datetime.timedelta(days=1)
+    k = KEY
     sql = f"""
 INSERT INTO {_t(DuesPayment)} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year,
     receipt_no, is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
-SELECT m.id, m.branch_id, %s, CASE WHEN (m.id / 997) %% 2 = 0 THEN 1000 + m.id %% 2000 ELSE 200 + m.id %% 500 END, %s, %s,
-       NULL, %s, %s || CAST(m.id AS VARCHAR(20)), %s, '', '', (m.id / 997) %% 2 = 0, '', NULL, '', '', NULL, %s
-FROM {_t(Member)} m WHERE m.id %% 997 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
+SELECT m.id, m.branch_id, %s, CASE WHEN ({k} / 997) %% 2 = 0 THEN 1000 + {k} %% 2000 ELSE 200 + {k} %% 500 END, %s, %s,
+       NULL, %s, %s || CAST({k} AS VARCHAR(20)), %s, '', '', ({k} / 997) %% 2 = 0, '', NULL, '', '', NULL, %s
+FROM {_t(Member)} m WHERE {k} %% 997 = 7 AND m.status IN ('full', 'probationary') AND {_subtree()}"""
     return _run(
         sql, [PaymentKind.VOLUNTARY, paid_on, "bank", paid_on.year, "V-", False, timezone.now(), like]
     )

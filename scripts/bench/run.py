@@ -1,0 +1,353 @@
+"""One tier end to end, in a process whose Django settings point at the tier's database:
+ensure the data, post-load steps, fixtures, query counts, gunicorn + wrk, the jobs, the JSON."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import config, load, results
+from .collect import clients, collect
+from .targets import PAGES, describe, fixtures
+
+ROOT = Path(__file__).resolve().parents[2]
+# Management commands an app may provide to rebuild derived data after a bulk load (rollups …);
+# each one that exists runs after the data is generated or reused.
+# Each runs once per generated data set (the marker table remembers it), so data generated before an
+# app existed gets its derived tables when the bench first meets the app.
+# The dashboards' rollups are rebuilt for the last 13 months (the twelve-month trend and the current
+# period, as dashboards/scale.py builds them with fresh data): for data generated before that app.
+POST_LOAD_COMMANDS = ("dues_rebuild_summary", "rebuild_dashboards")
+
+
+def _command_args(name):
+    if name == "rebuild_dashboards":
+        import datetime
+
+        from django.utils import timezone
+
+        since = (timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * 12)).replace(day=1)
+        return ["--since", f"{since:%Y-%m}"]
+    return []
+
+
+PHASE = re.compile(r"^(?P<phase>[\w.]+): (?P<summary>.*) in (?P<seconds>[\d.]+)s$")
+TOTAL = re.compile(r"^tier \w generated in (?P<seconds>[\d.]+)s$")
+MARKER_DDL = """CREATE TABLE IF NOT EXISTS bench_generation (
+    tier text PRIMARY KEY, seed integer, generated_at text, total_s double precision, phases text,
+    post_load text NOT NULL DEFAULT '[]');
+ALTER TABLE bench_generation ADD COLUMN IF NOT EXISTS post_load text NOT NULL DEFAULT '[]'"""
+
+
+def say(*parts):
+    print("[bench]", *parts, flush=True)
+
+
+def ensure_database(tier):
+    """CREATE DATABASE for the tier when it does not exist (connecting to `postgres`)."""
+    import psycopg2
+
+    name = config.db_name(tier)
+    connection = psycopg2.connect(config.pg_base() + "/postgres")
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                say(f"creating database {name}")
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+
+
+def parse_generation(output):
+    """Phases and total time from generate_scale_data's output."""
+    phases, total = [], None
+    for line in output.splitlines():
+        line = line.strip()
+        if found := PHASE.match(line):
+            phases.append(
+                {"phase": found["phase"], "summary": found["summary"], "seconds": float(found["seconds"])}
+            )
+        elif found := TOTAL.match(line):
+            total = float(found["seconds"])
+    return {"phases": phases, "total_s": total}
+
+
+def record_generation(tier, seed, output, when=None):
+    from django.db import connection
+
+    parsed = parse_generation(output)
+    with connection.cursor() as cursor:
+        cursor.execute(MARKER_DDL)
+        cursor.execute(
+            "INSERT INTO bench_generation (tier, seed, generated_at, total_s, phases) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (tier) DO UPDATE SET seed = EXCLUDED.seed, generated_at = EXCLUDED.generated_at, "
+            "total_s = EXCLUDED.total_s, phases = EXCLUDED.phases, post_load = '[]'",
+            [
+                tier,
+                seed,
+                when or results.now(),
+                parsed["total_s"],
+                json.dumps(parsed["phases"], ensure_ascii=False),
+            ],
+        )
+    return parsed
+
+
+def generation_record(tier):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(MARKER_DDL)
+        cursor.execute(
+            "SELECT seed, generated_at, total_s, phases FROM bench_generation WHERE tier = %s", [tier]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return {"when": "before the bench recorded it (time unknown)"}
+    return {"seed": row[0], "when": row[1], "total_s": row[2], "phases": json.loads(row[3] or "[]")}
+
+
+def ensure_data(tier, seed):
+    """Generate the tier's data when absent (timed phase by phase); reuse it otherwise."""
+    from django.core.management import call_command
+
+    from branches.models import Organization
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if Organization.objects.filter(code=f"SCALE-{tier}", depth=1).exists():
+        say(f"tier {tier}: reusing the data in {config.db_name(tier)}")
+        return
+    say(f"tier {tier}: generating (seed {seed}) into {config.db_name(tier)} …")
+    command = [sys.executable, "manage.py", "generate_scale_data", "--tier", tier, "--seed", str(seed)]
+    lines = []
+    with subprocess.Popen(command, cwd=ROOT, env=os.environ, stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:
+            print("   ", line.rstrip(), flush=True)
+            lines.append(line)
+    if process.returncode:
+        raise SystemExit(f"generate_scale_data failed with {process.returncode}")
+    record_generation(tier, seed, "".join(lines))
+
+
+def _post_load_done(tier):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(MARKER_DDL)
+        cursor.execute("SELECT post_load FROM bench_generation WHERE tier = %s", [tier])
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def _post_load_record(tier, done):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_generation (tier, post_load) VALUES (%s, %s) "
+            "ON CONFLICT (tier) DO UPDATE SET post_load = EXCLUDED.post_load",
+            [tier, json.dumps(done, ensure_ascii=False)],
+        )
+
+
+def post_load(tier):
+    """`post_load(ctx)` of each app's scale.py (every run), then each of the POST_LOAD_COMMANDS that
+    exists and has not yet run on this data; timed. Returns the steps run now and before."""
+    from django.core.management import call_command, get_commands
+
+    from branches.discovery import app_modules
+    from branches.models import Organization
+
+    now = []
+    root = Organization.objects.get(code=f"SCALE-{tier}", depth=1)
+    for module in app_modules("scale"):
+        if hasattr(module, "post_load"):
+            started = time.perf_counter()
+            module.post_load({"tier": tier, "root": root, "stdout": sys.stdout})
+            now.append(
+                {"step": f"{module.__name__}.post_load", "seconds": round(time.perf_counter() - started, 2)}
+            )
+    before = _post_load_done(tier)
+    done_names = {step["step"].split(" --")[0] for step in before}
+    available = get_commands()
+    for name in POST_LOAD_COMMANDS:
+        step = f"manage.py {name}"
+        if name in available and step not in done_names:
+            say(f"post-load {step} …")
+            started = time.perf_counter()
+            args = _command_args(name)
+            call_command(name, *args)
+            step = " ".join([step, *args])
+            record = {"step": step, "seconds": round(time.perf_counter() - started, 2), "when": results.now()}
+            now.append(record)
+            before.append(record)
+            _post_load_record(tier, before)
+    for step in now:
+        say(f"post-load {step['step']}: {step['seconds']} s")
+    return {"this_run": now, "recorded": before}
+
+
+def data_counts(root):
+    from django.db import connection
+
+    from branches.models import BRANCH_KINDS, Organization
+    from dues.models import DuesObligation, DuesPayment
+    from meetings.models import Attendance, Meeting
+    from members.models import Member
+    from rectifications.models import Item
+
+    subtree = {"path__startswith": root.path}
+    out = {
+        "organisations": Organization.objects.filter(**subtree).count(),
+        "branches": Organization.objects.filter(**subtree, kind__in=BRANCH_KINDS).count(),
+        "members": Member.objects.filter(branch__path__startswith=root.path).count(),
+        "meetings": Meeting.objects.filter(organization__path__startswith=root.path).count(),
+        "attendance rows": Attendance.objects.filter(
+            meeting__organization__path__startswith=root.path
+        ).count(),
+        "dues obligations": DuesObligation.objects.filter(branch__path__startswith=root.path).count(),
+        "payments": DuesPayment.objects.filter(branch__path__startswith=root.path).count(),
+        "rectification items": Item.objects.filter(ledger__issuer__path__startswith=root.path).count(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        out_size = cursor.fetchone()[0]
+    return out, out_size
+
+
+def run_jobs(tier):
+    from .jobs import JOBS
+
+    out = {}
+    for job in JOBS:
+        say(f"job {job.key} …")
+        done = subprocess.run(
+            [sys.executable, "-m", "scripts.bench", "job", job.key, "--tier", tier],
+            cwd=ROOT,
+            # Files the jobs store go to a scratch directory; mail stays in memory (no SMTP server).
+            env={
+                **os.environ,
+                "MEDIA_ROOT": str(ROOT / ".bench" / "media"),
+                "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            },
+            capture_output=True,
+            text=True,
+        )
+        line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JOB ")), None)
+        if line is None:
+            out[job.key] = {
+                "available": False,
+                "reason": f"job failed ({done.returncode}): {done.stderr[-500:]}",
+            }
+        else:
+            out[job.key] = json.loads(line[len("BENCH_JOB ") :])
+        say(f"job {job.key}: {out[job.key]}")
+    return out
+
+
+def measure_pages(fx, counts, role_clients):
+    """wrk against gunicorn for every page that answered 200 in-process; ratios to /healthz."""
+    pages = {row.key: row.as_dict() for row in counts}
+    if not load.wrk_available():
+        for page in pages.values():
+            page["reason"] = page.get("reason") or "wrk is not installed (apt-get install wrk)"
+        return pages, ""
+    logs = ROOT / ".bench"
+    logs.mkdir(exist_ok=True)
+    with load.gunicorn(os.environ.copy(), log=logs / f"gunicorn-{fx.tier}.log") as base:
+        role_of = {page.key: page.role for page in PAGES}
+        for key, page in pages.items():
+            if not page["available"] or page["status"] != 200:
+                continue
+            cookie = role_clients[role_of[key]][1]
+            status = load.probe(base, page["url"], cookie)
+            if status != 200:
+                page["reason"] = f"HTTP {status} from gunicorn"
+                continue
+            if config.WARMUP:
+                load.wrk(base, page["url"], cookie, connections=config.CONNECTIONS, duration=config.WARMUP)
+            page["load_average"] = os.getloadavg()[0]
+            page["wrk"] = load.wrk(
+                base, page["url"], cookie, connections=config.CONNECTIONS, duration=config.DURATION
+            )
+            say(f"{key}: {page['wrk']}")
+    baseline = (pages.get("healthz") or {}).get("wrk")
+    if baseline:
+        for page in pages.values():
+            if page.get("wrk"):
+                page["p95_ratio"] = round(page["wrk"]["p95_ms"] / (baseline["p95_ms"] or 0.01), 2)
+                page["rps_ratio"] = round(baseline["rps"] / (page["wrk"]["rps"] or 0.01), 2)
+    return pages, f"{load.workers()} sync workers"
+
+
+def git_head():
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "-uno"], cwd=ROOT, capture_output=True, text=True
+        )
+        return sha.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+    except OSError:
+        return None
+
+
+def run_tier(tier, seed):
+    """The tier's whole measurement; stores it in docs/benchmarks.json."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's responses and 'testserver'
+    started = results.now()
+    load_before = os.getloadavg()
+    ensure_data(tier, seed)
+    post = post_load(tier)
+    fx = fixtures(tier)
+    counts_data, size = data_counts(fx.root)
+    from .fingerprint import fingerprint
+
+    prints = fingerprint()
+    say(f"tier {tier}: {counts_data} ({size})")
+    role_clients = clients(fx.users)
+    counts = collect(PAGES, fx, role_clients)
+    for row in counts:
+        say(
+            f"{row.key}: {row.url} → {row.status}, {row.queries} queries"
+            if row.available
+            else f"{row.key}: {row.reason}"
+        )
+    pages, server = measure_pages(fx, counts, role_clients)
+    connection.close()
+    jobs = run_jobs(tier)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = "PostgreSQL " + cursor.fetchone()[0]
+    tier_result = {
+        "measured_at": started,
+        "git": git_head(),
+        "postgresql": pg,
+        "server": server,
+        "connections": config.CONNECTIONS,
+        "duration_s": config.DURATION,
+        "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
+        "data": counts_data,
+        "database_size": size,
+        "fingerprint": prints["digest"],
+        "fingerprint_tables": prints["tables"],
+        "generation": generation_record(tier),
+        "post_load": post,
+        "fixtures": describe(fx),
+        "pages": pages,
+        "jobs": jobs,
+    }
+    results.store(tier_result, tier)
+    say(f"tier {tier} stored in {results.JSON_PATH}")

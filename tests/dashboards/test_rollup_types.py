@@ -1,0 +1,22 @@
+"""A branch's rollup data is JSON whatever numeric types the database hands back (PostgreSQL sums
+bigints into numeric, i.e. Decimal): found by the tier M bench, where rebuild_dashboards failed."""
+
+import json
+from decimal import Decimal
+from types import SimpleNamespace
+
+from dashboards.rollups import DEC_FIELDS, INT_FIELDS, branch_data
+
+
+def test_counts_from_decimal_sums_are_stored_as_ints():
+    row = SimpleNamespace(
+        rag="green",
+        score=Decimal("87.5"),
+        rules={},
+        reasons=[],
+        **{name: Decimal("3") for name in INT_FIELDS[5:]},
+        **{name: Decimal("12.50") for name in DEC_FIELDS[:-1]},
+    )
+    data = branch_data(row)
+    assert json.loads(json.dumps(data))[INT_FIELDS[5]] == 3
+    assert all(type(data[name]) is int for name in INT_FIELDS)
