@@ -249,11 +249,16 @@ class Attendance(models.Model):
     the meeting date: full members vote; probationary members attend without a vote; an approved
     quorum exclusion removes the person from the base (条例§11, 中组部)."""
 
+    # db_index=False: an index in Meta leads with this column (a second, single-column one only slows inserts).
     meeting = models.ForeignKey(
-        Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="attendance"
+        Meeting, verbose_name=_("会议"), db_index=False, on_delete=models.CASCADE, related_name="attendance"
     )
     member = models.ForeignKey(
-        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="attendance"
+        "members.Member",
+        verbose_name=_("党员"),
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="attendance",
     )
     status = models.CharField(
         _("出席情况"), max_length=10, choices=AttendanceStatus.choices, default=AttendanceStatus.ABSENT

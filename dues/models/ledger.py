@@ -68,11 +68,16 @@ class DuesBase(models.Model):
     """党费基数: one per member per year. Fixed at the start of the year and unchanged during it
     (中组部 guidance); once locked, a change is a DuesBaseAdjustment with a reason and an approver."""
 
+    # db_index=False: an index in Meta leads with this column (a second, single-column one only slows inserts).
     member = models.ForeignKey(
-        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="dues_bases"
+        "members.Member",
+        verbose_name=_("党员"),
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="dues_bases",
     )
     branch = models.ForeignKey(
-        Organization, verbose_name=_("所在支部"), on_delete=models.PROTECT, related_name="+"
+        Organization, verbose_name=_("所在支部"), db_index=False, on_delete=models.PROTECT, related_name="+"
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     category = models.CharField(_("党费类别"), max_length=20, choices=DuesCategory.choices)
@@ -273,11 +278,16 @@ class DuesObligation(models.Model):
     """One month's dues owed by one member (a charge), or the cancellation of one (a reversal with
     the negative amount). Generated set-based for a whole month (dues.generation)."""
 
+    # db_index=False: an index in Meta leads with this column (a second, single-column one only slows inserts).
     member = models.ForeignKey(
-        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="dues_obligations"
+        "members.Member",
+        verbose_name=_("党员"),
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="dues_obligations",
     )
     branch = models.ForeignKey(
-        Organization, verbose_name=_("所在支部"), on_delete=models.PROTECT, related_name="+"
+        Organization, verbose_name=_("所在支部"), db_index=False, on_delete=models.PROTECT, related_name="+"
     )
     period = models.PositiveIntegerField(_("月份"))
     amount = models.DecimalField(_("金额（元）"), max_digits=10, decimal_places=2)
@@ -338,11 +348,16 @@ class DuesPayment(models.Model):
     """A payment received (or, with `reverses` set, the reversal of one — negative amount, never a
     deletion). Regular payments are allocated to months oldest first (PaymentAllocation)."""
 
+    # db_index=False: an index in Meta leads with this column (a second, single-column one only slows inserts).
     member = models.ForeignKey(
-        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="dues_payments"
+        "members.Member",
+        verbose_name=_("党员"),
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="dues_payments",
     )
     branch = models.ForeignKey(
-        Organization, verbose_name=_("收缴支部"), on_delete=models.PROTECT, related_name="+"
+        Organization, verbose_name=_("收缴支部"), db_index=False, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(
         _("类型"), max_length=10, choices=PaymentKind.choices, default=PaymentKind.REGULAR
@@ -449,8 +464,9 @@ class PaymentAllocation(models.Model):
     payment = models.ForeignKey(
         DuesPayment, verbose_name=_("交纳记录"), on_delete=models.PROTECT, related_name="allocations"
     )
+    # db_index=False: an index in Meta leads with this column (a second, single-column one only slows inserts).
     member = models.ForeignKey(
-        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="+"
+        "members.Member", verbose_name=_("党员"), db_index=False, on_delete=models.PROTECT, related_name="+"
     )
     period = models.PositiveIntegerField(_("月份"))
     amount = models.DecimalField(_("金额（元）"), max_digits=10, decimal_places=2)
