@@ -8,8 +8,6 @@ same file twice writes nothing the second time; a locked base cannot be changed 
 
 import datetime
 import logging
-import re
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,16 +15,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from audit.services import log_action
 from branches.scoping import scope_for
 from members.models import ACTIVE_STATUSES, DuesCategory, Member
 from members.protected import keyed_hash, normalise_id_number
+from partyaffairs import spreadsheets
+from partyaffairs.spreadsheets import CREATE, ERROR, UNCHANGED, UPDATE, FileProblem, clean_header, read_rows
 
 from .calculator import calculate, needs_income, parse_income
 from .models import BaseImport, BaseStatus, DuesBase
@@ -38,63 +37,16 @@ ERROR_HEADER = "错误说明"
 MAX_ROWS = 10_000
 HEADERS = ("姓名", "身份证号", "党费类别", "月收入基数", "备注")
 WIDTHS = (10, 21, 14, 14, 30)
-CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
-UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError)
-
-
-class FileProblem(Exception):
-    pass
 
 
 @dataclass
-class RowPlan:
-    row: int
-    action: str
-    member: Member | None = None
+class RowPlan(spreadsheets.RowPlan):
     values: dict = field(default_factory=dict)
 
 
-@dataclass
-class ImportResult:
-    file_error: str = ""
-    rows: list[RowPlan] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-
-    @property
-    def ok(self):
-        return not self.file_error and not self.errors
-
-    @property
-    def counts(self):
-        counts = dict.fromkeys((CREATE, UPDATE, UNCHANGED, ERROR), 0)
-        for plan in self.rows:
-            counts[plan.action] += 1
-        return counts
-
-    def error_list(self):
-        if self.file_error:
-            return [{"row": None, "column": "", "message": self.file_error}]
-        return self.errors
-
-    def summary(self):
-        counts = self.counts
-        return {
-            "total": len(self.rows),
-            "create": counts[CREATE],
-            "update": counts[UPDATE],
-            "unchanged": counts[UNCHANGED],
-            "invalid": counts[ERROR],
-            "changes": [
-                {
-                    "row": p.row,
-                    "action": p.action,
-                    "name": p.member.name,
-                    "amount": str(p.values["monthly_amount"]),
-                }
-                for p in self.rows
-                if p.action in (CREATE, UPDATE)
-            ],
-        }
+class ImportResult(spreadsheets.ImportResult):
+    def change_details(self, plan):
+        return {"amount": str(plan.values["monthly_amount"])}
 
 
 def template_workbook(branch=None, year=None):
@@ -137,45 +89,18 @@ def template_workbook(branch=None, year=None):
     return wb
 
 
-def _clean_header(value):
-    return re.sub(r"\s+", "", str(value or "")).strip("*＊")
+def _positions(header):
+    header = [clean_header(h) for h in header]
+    missing = [h for h in HEADERS if h not in header]
+    if missing:
+        raise FileProblem(
+            _("表头与导入模板不一致（缺少列：%(cols)s）。请下载最新模板。") % {"cols": "、".join(missing)}
+        )
+    return {h: header.index(h) for h in HEADERS}
 
 
 def _read(file):
-    try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        wb = load_workbook(file, read_only=True, data_only=True)
-    except UNREADABLE as exc:
-        logger.info("base import: unreadable upload (%s)", exc.__class__.__name__)
-        raise FileProblem(
-            _("无法读取该文件。请上传用导入模板填写并保存为 Excel 工作簿（.xlsx）的文件。")
-        ) from exc
-    try:
-        ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
-        lines = ws.iter_rows(min_row=1, values_only=True)
-        header = [_clean_header(h) for h in (next(lines, None) or ())]
-        missing = [h for h in HEADERS if h not in header]
-        if missing:
-            raise FileProblem(
-                _("表头与导入模板不一致（缺少列：%(cols)s）。请下载最新模板。") % {"cols": "、".join(missing)}
-            )
-        positions = {h: header.index(h) for h in HEADERS}
-        records = []
-        for number, values in enumerate(lines, start=2):
-            cells = {h: values[i] if i < len(values) else None for h, i in positions.items()}
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
-                continue
-            if len(records) >= MAX_ROWS:
-                raise FileProblem(_("单次最多导入%(n)s行，请分批上传。") % {"n": MAX_ROWS})
-            records.append((number, cells))
-    except UNREADABLE as exc:
-        raise FileProblem(_("文件内容已损坏，无法读取。请重新保存后上传。")) from exc
-    finally:
-        wb.close()
-    if not records:
-        raise FileProblem(_("文件中没有数据行。"))
-    return records
+    return read_rows(file, sheet_title=SHEET_TITLE, positions=_positions, max_rows=MAX_ROWS, what="base")
 
 
 def _text(value):

@@ -13,7 +13,6 @@ database work of 5,000 rows is a handful of queries, and the writes are bulk."""
 import datetime
 import logging
 import re
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,17 +24,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from audit.models import AuditEntry
 from audit.services import log_action
 from branches.models import Organization, OrgKind
 from branches.scoping import scope_for
+from partyaffairs import spreadsheets
+from partyaffairs.spreadsheets import CREATE, ERROR, UNCHANGED, UPDATE, FileProblem, clean_header, read_rows
 
 from .development import probation_end, schedule_for
 from .models import (
@@ -62,8 +62,6 @@ ERROR_HEADER = "错误说明"
 # One upload is one branch's roster; a larger file is almost certainly the wrong one.
 MAX_ROWS = 10_000
 TEMPLATE_ROWS = 5_000  # rows that carry the template's dropdowns and formats
-
-CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 
 
 @dataclass(frozen=True)
@@ -111,65 +109,21 @@ TRUE_WORDS = {"是", "y", "yes", "true", "1", "√"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", "×"}
 
 
-class FileProblem(Exception):
-    """The file as a whole cannot be imported (not a workbook, wrong headers, no rows)."""
-
-
 class CellProblem(Exception):
     pass
 
 
 @dataclass
-class RowPlan:
-    row: int  # Excel row number
-    action: str  # create / update / unchanged / error
-    member: Member | None = None
+class RowPlan(spreadsheets.RowPlan):
     changed: tuple[str, ...] = ()  # attnames that differ from the record (updates)
     before: dict = field(default_factory=dict)
 
 
-@dataclass
-class ImportResult:
-    file_error: str = ""
-    rows: list[RowPlan] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)  # {row, column, message}
-
-    @property
-    def ok(self):
-        return not self.file_error and not self.errors
-
-    @property
-    def counts(self):
-        counts = dict.fromkeys((CREATE, UPDATE, UNCHANGED, ERROR), 0)
-        for plan in self.rows:
-            counts[plan.action] += 1
-        return counts
-
-    def error_list(self):
-        if self.file_error:
-            return [{"row": None, "column": "", "message": self.file_error}]
-        return self.errors
-
-    def summary(self):
-        """What RosterImport.summary keeps: the counts and each row to be created or updated."""
-        counts = self.counts
+class ImportResult(spreadsheets.ImportResult):
+    def change_details(self, plan):
         return {
-            "total": len(self.rows),
-            "create": counts[CREATE],
-            "update": counts[UPDATE],
-            "unchanged": counts[UNCHANGED],
-            "invalid": counts[ERROR],
-            "changes": [
-                {
-                    "row": p.row,
-                    "action": p.action,
-                    "name": p.member.name,
-                    "id_masked": p.member.id_masked or mask_id_number(p.member.id_number),
-                    "columns": [HEADER_OF[_field_of(a)] for a in p.changed],
-                }
-                for p in self.rows
-                if p.action in (CREATE, UPDATE)
-            ],
+            "id_masked": plan.member.id_masked or mask_id_number(plan.member.id_number),
+            "columns": [HEADER_OF[_field_of(a)] for a in plan.changed],
         }
 
 
@@ -319,51 +273,16 @@ def _help_sheet(ws):
 
 # --- Reading a workbook ---------------------------------------------------------------------------
 
+
 # What openpyxl raises for a file that is not a readable .xlsx (a renamed .xls or .csv, a truncated
 # upload, a zip without a workbook, malformed sheet XML).
-UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError)
-
-
-def _clean_header(value):
-    return re.sub(r"\s+", "", str(value or "")).strip("*＊")
-
-
 def _read(file):
-    """[(excel row number, {header: value})] of the non-blank data rows, and the header row."""
-    try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        wb = load_workbook(file, read_only=True, data_only=True)
-    except UNREADABLE as exc:
-        logger.info("roster import: unreadable upload (%s)", exc.__class__.__name__)
-        raise FileProblem(
-            _("无法读取该文件。请上传用导入模板填写并保存为 Excel 工作簿（.xlsx）的文件。")
-        ) from exc
-    try:
-        ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
-        lines = ws.iter_rows(min_row=1, values_only=True)
-        header = next(lines, None) or ()
-        positions = _positions(header)
-        records = []
-        for number, values in enumerate(lines, start=2):
-            cells = {h: values[i] if i < len(values) else None for h, i in positions.items()}
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
-                continue
-            if len(records) >= MAX_ROWS:
-                raise FileProblem(_("单次最多导入%(n)s行，请分批上传。") % {"n": MAX_ROWS})
-            records.append((number, cells))
-    except UNREADABLE as exc:
-        logger.info("roster import: unreadable sheet (%s)", exc.__class__.__name__)
-        raise FileProblem(_("文件内容已损坏，无法读取。请重新保存后上传。")) from exc
-    finally:
-        wb.close()
-    if not records:
-        raise FileProblem(_("文件中没有数据行。"))
-    return records
+    """[(excel row number, {header: value})] of the non-blank data rows."""
+    return read_rows(file, sheet_title=SHEET_TITLE, positions=_positions, max_rows=MAX_ROWS, what="roster")
 
 
 def _positions(header):
-    names = [_clean_header(h) for h in header]
+    names = [clean_header(h) for h in header]
     positions, unknown, repeated = {}, [], []
     for index, name in enumerate(names):
         if not name or name == ERROR_HEADER:
