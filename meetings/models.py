@@ -13,7 +13,7 @@ is an `Amendment` with a reason; the original text and every amendment stay visi
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Organization
@@ -58,10 +58,21 @@ LOCKED_STATES = (MinutesState.LOCKED, MinutesState.SUBMITTED, MinutesState.ACCEP
 
 class MeetingQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Meetings of the organisations the user may see (a member: their own branch's)."""
+        """Meetings of the organisations the user may see (a member: their own branch's).
+
+        支委会 deliberate on people (development, discipline, appraisal): a plain member sees one only
+        if they were asked to attend it (a 支部委员, or invited); the branch's officers and the
+        committees above see them all."""
         from branches.scoping import scope_for
 
-        return self.filter(scope_for(user).visible_q("organization__"))
+        scope = scope_for(user)
+        qs = self.filter(scope.visible_q("organization__"))
+        if scope.is_admin:
+            return qs
+        attended = Attendance.objects.filter(meeting=OuterRef("pk"), member_id__in=scope.member_ids)
+        return qs.filter(
+            ~Q(kind=MeetingKind.COMMITTEE_MEETING) | scope.editable_q("organization__") | Exists(attended)
+        )
 
     def locked(self):
         """Meetings whose minutes are signed and locked — the only ones compliance counts."""

@@ -23,6 +23,15 @@ def held(cast, recorder):
     return meeting
 
 
+@pytest.fixture
+def held_general(cast, recorder):
+    """A 支部党员大会: every member of the branch may read it (a 支委会 only its attendees)."""
+    meeting = record(cast, recorder, MeetingKind.GENERAL_MEETING, topic="九月党员大会")
+    all_present(meeting, cast.secretary_a)
+    meeting.refresh_from_db()
+    return meeting
+
+
 def test_record_a_committee_meeting_on_the_page_then_both_sign(cast, recorder, client_for):
     client = client_for(cast.secretary_a)
     response = client.get(reverse("meetings:record_new"))
@@ -293,7 +302,8 @@ ACCESS = {
 
 @pytest.mark.parametrize("who", ROLES)
 @pytest.mark.parametrize("page", ["detail", "print", "record"])
-def test_permission_matrix_own_and_sibling_branch(cast, recorder, held, client_for, who, page):
+def test_permission_matrix_own_and_sibling_branch(cast, recorder, held_general, client_for, who, page):
+    held = held_general
     see, edit = ACCESS[who]
     sibling = Meeting.objects.create(
         organization=cast.b, kind=MeetingKind.STUDY, topic="乙学习", planned_on=TODAY
@@ -443,7 +453,8 @@ def test_a_committee_picks_the_branch_first_and_is_offered_only_its_people(cast,
     assert response.status_code == 302 and Meeting.objects.get(topic="乙集中学习").organization == cast.b
 
 
-def test_attachments_are_served_only_to_those_who_see_the_meeting(cast, held, client_for, media_root):
+def test_attachments_are_served_only_to_those_who_see_the_meeting(cast, held_general, client_for, media_root):
+    held = held_general
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
     client = client_for(cast.secretary_a)
     client.post(
