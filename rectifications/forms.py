@@ -1,17 +1,88 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from branches.models import BRANCH_KINDS, Organization, OrgKind
+from branches.models import Organization
 
+from . import selectors
 from .models import ItemStatus, LedgerSource, ResolutionLevel, SuggestionKind
 from .models.ledger import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class PickerWidget(forms.Widget):
+    """A searchable picker for a model choice field whose choices are too many to list (a city
+    committee's 15,000 units, 300,000 members, 700,000 meetings): only the chosen values are
+    rendered, as chips (checked inputs); a search box asks `search_url` for a few matches.
+
+    Without JavaScript the chips are plain checkboxes to untick and the search button posts the
+    form back (`_search`), the view then fills `results` with the matches to tick."""
+
+    template_name = "rectifications/_picker.html"
+
+    def __init__(self, *, multiple, placeholder, attrs=None):
+        super().__init__(attrs)
+        self.multiple = multiple
+        self.placeholder = placeholder
+        self.search_url = ""
+        self.include = ""  # other fields the search sends along (the chosen units, for people)
+        self.results = None  # (rows, more) for a no-JavaScript search post-back
+        self.query = ""
+
+    @property
+    def allow_multiple_selected(self):
+        return self.multiple
+
+    def value_from_datadict(self, data, files, name):
+        if self.multiple:
+            getter = getattr(data, "getlist", None)
+            return getter(name) if getter else data.get(name)
+        return data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # no chip ticked is a value: none chosen
+
+    def format_value(self, value):
+        if value is None or value == "":
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(getattr(v, "pk", v)) for v in values if v not in (None, "")]
+
+    def chosen(self, values):
+        """The chosen values still among the field's choices (one query)."""
+        ids = [int(v) for v in values if v.isdigit()]
+        if not ids:
+            return []
+        label = self.choices.field.label_from_instance
+        return [(str(obj.pk), label(obj)) for obj in self.choices.queryset.filter(pk__in=ids)]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        chosen = self.chosen(context["widget"]["value"])
+        chosen_ids = {pk for pk, _label in chosen}
+        rows, more = self.results or ((), False)
+        context["widget"].update(
+            chosen=chosen,
+            multiple=self.multiple,
+            input_type="checkbox" if self.multiple else "radio",
+            placeholder=self.placeholder,
+            search_url=self.search_url,
+            include=self.include,
+            searched=self.results is not None,
+            query=self.query,
+            limit=selectors.PICK_LIMIT,
+            results=[(pk, label, detail) for pk, label, detail in rows if pk not in chosen_ids],
+            more=more,
+        )
+        return context
+
+
 def _labelled(form):
     for name, field in form.fields.items():
         field.widget.attrs.setdefault("aria-label", field.label or name)
+
+
+UNITS_PICKER = PickerWidget(multiple=True, placeholder=_("输入单位名称或组织代码搜索"))
 
 
 class LedgerForm(forms.Form):
@@ -44,13 +115,19 @@ class ItemForm(forms.Form):
         label=_("整改措施"), widget=forms.Textarea(attrs={"rows": 4}), help_text=_("每行一条措施")
     )
     units = forms.ModelMultipleChoiceField(
-        label=_("责任单位"),
-        queryset=Organization.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        label=_("责任单位"), queryset=Organization.objects.none(), widget=UNITS_PICKER
     )
-    lead_person = forms.ModelChoiceField(label=_("总负责人"), required=False, queryset=None)
+    lead_person = forms.ModelChoiceField(
+        label=_("总负责人"),
+        required=False,
+        queryset=None,
+        widget=PickerWidget(multiple=False, placeholder=_("输入姓名或拼音首字母搜索")),
+    )
     responsible_people = forms.ModelMultipleChoiceField(
-        label=_("责任人"), required=False, queryset=None, widget=forms.SelectMultiple(attrs={"size": 5})
+        label=_("责任人"),
+        required=False,
+        queryset=None,
+        widget=PickerWidget(multiple=True, placeholder=_("输入姓名或拼音首字母搜索")),
     )
     deadline = forms.DateField(label=_("整改时限"), widget=DATE)
     deadline_reason = forms.CharField(
@@ -62,54 +139,53 @@ class ItemForm(forms.Form):
     resolution_level = forms.ChoiceField(
         label=_("整改类型"), choices=ResolutionLevel.choices, initial=ResolutionLevel.TIMETABLED
     )
-    source_meeting = forms.ModelChoiceField(label=_("来源会议"), required=False, queryset=None)
-    source_member = forms.ModelChoiceField(label=_("民主评议对象"), required=False, queryset=None)
+    source_meeting = forms.ModelChoiceField(
+        label=_("来源会议"),
+        required=False,
+        queryset=None,
+        widget=PickerWidget(multiple=False, placeholder=_("输入会议主题、组织名称或日期（如 2026-03）搜索")),
+    )
+    source_member = forms.ModelChoiceField(
+        label=_("民主评议对象"),
+        required=False,
+        queryset=None,
+        widget=PickerWidget(multiple=False, placeholder=_("输入姓名或拼音首字母搜索")),
+    )
+
+    PEOPLE = ("lead_person", "responsible_people", "source_member")
 
     def __init__(self, *args, ledger, **kwargs):
         super().__init__(*args, **kwargs)
-        from meetings.models import Meeting
-        from members.models import Member
+        from django.urls import reverse
 
-        issuer = ledger.issuer
-        units = Organization.objects.filter(path__startswith=issuer.path)
-        if issuer.kind not in BRANCH_KINDS:
-            units = units.exclude(kind=OrgKind.PARTY_GROUP)
-        self.fields["units"].queryset = units.order_by("path")
-        # People: the members of the chosen units (loaded with htmx when the units change).
+        self.issuer = issuer = ledger.issuer
+        units = selectors.unit_choices(issuer)
+        self.fields["units"].queryset = units
+        # People: the members of the chosen units (re-rendered with htmx when the units change).
         chosen = (
             self.data.getlist(self.add_prefix("units")) if self.is_bound else self.initial.get("units", [])
         )
+        chosen_ids = [str(getattr(c, "pk", c)) for c in chosen]
         chosen_paths = list(
-            units.filter(pk__in=[c for c in chosen if str(c).isdigit()]).values_list("path", flat=True)
+            units.filter(pk__in=[c for c in chosen_ids if c.isdigit()]).values_list("path", flat=True)
         )
-        people = Member.objects.active().filter(branch__path__startswith=issuer.path)
-        if chosen_paths:
-            from django.db.models import Q
-
-            q = Q()
-            for path in chosen_paths:
-                q |= Q(branch__path__startswith=path)
-            people = people.filter(q)
-        else:
-            people = people.none()
-        people = people.select_related("branch").order_by("branch__path", "name")
-        self.fields["lead_person"].queryset = people
-        self.fields["responsible_people"].queryset = people
-        self.fields["lead_person"].label_from_instance = _person_label
-        self.fields["responsible_people"].label_from_instance = _person_label
+        self.chosen_units = bool(chosen_paths)
+        people = selectors.people_choices(issuer, chosen_paths)
         if ledger.source in (LedgerSource.LIFE_REVIEW, LedgerSource.INSPECTION, LedgerSource.OTHER):
-            self.fields["source_meeting"].queryset = (
-                Meeting.objects.filter(organization__path__startswith=issuer.path)
-                .select_related("organization")
-                .order_by("-held_on", "-pk")
-            )
+            self.fields["source_meeting"].queryset = selectors.meeting_choices(issuer)
+            self.fields["source_meeting"].label_from_instance = _meeting_label
         else:
             del self.fields["source_meeting"]
-        if ledger.source == LedgerSource.DEMOCRATIC_APPRAISAL:
-            self.fields["source_member"].queryset = people
-            self.fields["source_member"].label_from_instance = _person_label
-        else:
+        if ledger.source != LedgerSource.DEMOCRATIC_APPRAISAL:
             del self.fields["source_member"]
+        for name in self.PEOPLE:
+            if name in self.fields:
+                self.fields[name].queryset = people
+                self.fields[name].label_from_instance = _person_label
+        for name, field in self.fields.items():
+            if isinstance(field.widget, PickerWidget):
+                field.widget.search_url = reverse("rectifications:ledger_pick", args=[ledger.pk, name])
+                field.widget.include = "[name='units']" if name in self.PEOPLE else ""
         _labelled(self)
 
     def measures_list(self):
@@ -118,6 +194,11 @@ class ItemForm(forms.Form):
 
 def _person_label(member):
     return f"{member.name}（{member.branch.short_name or member.branch.name}）"
+
+
+def _meeting_label(meeting):
+    day = meeting.held_on or meeting.planned_on
+    return f"{day:%Y-%m-%d} {meeting.topic}" if day else meeting.topic
 
 
 class ItemFilterForm(forms.Form):
@@ -226,19 +307,21 @@ class ConvertForm(forms.Form):
     measures = forms.CharField(
         label=_("整改措施"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("每行一条措施")
     )
-    units = forms.ModelMultipleChoiceField(label=_("责任单位"), queryset=None)
+    units = forms.ModelMultipleChoiceField(label=_("责任单位"), queryset=None, widget=UNITS_PICKER)
     deadline = forms.DateField(label=_("整改时限"), widget=DATE)
 
     def __init__(self, *args, suggestion, **kwargs):
         super().__init__(*args, **kwargs)
+        from django.urls import reverse
+
         from .models import Ledger
 
-        recipient = suggestion.recipient
+        self.issuer = recipient = suggestion.recipient
         self.fields["ledger"].queryset = Ledger.objects.filter(issuer=recipient).order_by("-issued_on")
-        units = Organization.objects.filter(path__startswith=recipient.path)
-        if recipient.kind not in BRANCH_KINDS:
-            units = units.exclude(kind=OrgKind.PARTY_GROUP)
-        self.fields["units"].queryset = units.order_by("path")
+        self.fields["units"].queryset = selectors.unit_choices(recipient)
+        self.fields["units"].widget.search_url = reverse(
+            "rectifications:suggestion_pick_units", args=[suggestion.pk]
+        )
 
     def measures_list(self):
         return [line.strip() for line in self.cleaned_data["measures"].splitlines() if line.strip()]

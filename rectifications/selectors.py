@@ -1,9 +1,14 @@
 """Reads for the ledger pages, the export and the API: the paper layout's rows and filters, ledger
 summaries, an item's timeline and the overdue escalation — each a fixed number of queries."""
 
-from django.db.models import Count, Q
+import datetime
+import re
+
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from branches.models import BRANCH_KINDS, Organization, OrgKind
 
 from .models import ACTIVE_STATUSES, Item, ItemStatus, ItemTransition, ProgressUpdate
 
@@ -138,3 +143,100 @@ def overdue_for_issuer(user, org, today=None, limit=10):
     for row in rows:
         row.days_late = (today - row.deadline).days
     return rows, total
+
+
+# The item form's choices. The form validates against these; the pickers search within them (and
+# within what the user may see), a bounded number of rows at a time.
+PICK_LIMIT = 20
+DATE_QUERY = re.compile(r"^(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?年?$")
+
+
+def unit_choices(issuer):
+    """Responsible units: the issuer's subtree; a committee's party groups are too small to own an
+    item (a branch may hand one to its own 党小组)."""
+    units = Organization.objects.filter(path__startswith=issuer.path)
+    if issuer.kind not in BRANCH_KINDS:
+        units = units.exclude(kind=OrgKind.PARTY_GROUP)
+    return units.order_by("path")
+
+
+def people_choices(issuer, unit_paths):
+    """Active members of the chosen units (none until a unit is chosen)."""
+    from members.models import Member
+
+    if not unit_paths:
+        return Member.objects.none()
+    within = Q()
+    for path in unit_paths:
+        within |= Q(branch__path__startswith=path)
+    return (
+        Member.objects.active()
+        .filter(branch__path__startswith=issuer.path)
+        .filter(within)
+        .select_related("branch")
+        .order_by("branch__path", "name", "pk")
+    )
+
+
+def meeting_choices(issuer):
+    from meetings.models import Meeting
+
+    return (
+        Meeting.objects.filter(organization__path__startswith=issuer.path)
+        .select_related("organization")
+        .order_by(F("held_on").desc(nulls_last=True), "-pk")
+    )
+
+
+def _limited(qs):
+    """One query: PICK_LIMIT rows and whether there are more."""
+    rows = list(qs[: PICK_LIMIT + 1])
+    return rows[:PICK_LIMIT], len(rows) > PICK_LIMIT
+
+
+def pick_units(qs, text, *, issuer):
+    """Name or short name contains, or the 组织代码 starts with, the text; with no text the issuer
+    and its direct children (the usual choice), in tree order."""
+    text = (text or "").strip()
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__istartswith=text))
+    else:
+        qs = qs.filter(depth__lte=issuer.depth + 1)
+    return _limited(qs.order_by("path"))
+
+
+def pick_people(qs, text):
+    """The roster's search (name, pinyin initials, 身份证号 tail), by branch then name."""
+    from members.selectors import search_q
+
+    return _limited(qs.filter(search_q(text)))
+
+
+def _date_range(text):
+    match = DATE_QUERY.match(text)
+    if not match:
+        return None
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        if day:
+            start = end = datetime.date(year, month, day)
+        elif month:
+            start = datetime.date(year, month, 1)
+            end = (start + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
+        else:
+            start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    except ValueError:
+        return None
+    return start, end
+
+
+def pick_meetings(qs, text):
+    """A date (2026, 2026-03, 2026-03-05) picks the meetings held then; other text matches the
+    topic or the organisation's name. Newest first."""
+    text = (text or "").strip()
+    days = _date_range(text)
+    if days:
+        qs = qs.filter(held_on__range=days)
+    elif text:
+        qs = qs.filter(Q(topic__icontains=text) | Q(organization__name__icontains=text))
+    return _limited(qs)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import ledgers, suggestions
+from .views import ledgers, pickers, suggestions
 
 app_name = "rectifications"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("ledgers/<int:pk>/edit/", ledgers.ledger_edit, name="ledger_edit"),
     path("ledgers/<int:pk>/items/new/", ledgers.item_create, name="item_create"),
     path("ledgers/<int:pk>/people/", ledgers.item_people, name="item_people"),
+    path("ledgers/<int:pk>/pick/<slug:field>/", pickers.ledger_pick, name="ledger_pick"),
     path("items/", ledgers.item_list, name="items"),
     path("overdue/", ledgers.item_overdue, name="overdue"),
     path("mine/", ledgers.mine, name="mine"),
@@ -22,5 +23,6 @@ urlpatterns = [
     path("suggestions/receipt/", suggestions.suggestion_by_receipt, name="suggestion_receipt"),
     path("suggestions/<int:pk>/", suggestions.suggestion_detail, name="suggestion"),
     path("suggestions/<int:pk>/reply/", suggestions.suggestion_reply, name="suggestion_reply"),
+    path("suggestions/<int:pk>/pick/units/", pickers.suggestion_pick_units, name="suggestion_pick_units"),
     path("suggestions/<int:pk>/convert/", suggestions.suggestion_convert, name="suggestion_convert"),
 ]

@@ -30,6 +30,7 @@ from ..forms import (
 )
 from ..models import Item, Ledger
 from ..models.rules import DueDayResolver
+from . import pickers
 
 PAGE_SIZE = 50
 
@@ -200,8 +201,13 @@ def item_create(request, pk):
     ledger = visible_ledger(request, pk)
     if not access.can_issue(request.user, ledger.issuer):
         raise PermissionDenied
-    form = ItemForm(request.POST or None, ledger=ledger, initial={"deadline": ledger.deadline})
-    if request.method == "POST" and form.is_valid():
+    if "_search" in request.POST:
+        # 搜索 pressed without JavaScript: show the matches to tick, keep what was entered.
+        form = ItemForm(initial=pickers.initial_from(ItemForm, request.POST), ledger=ledger)
+        pickers.fill_results(request.user, form, request.POST)
+    else:
+        form = ItemForm(request.POST or None, ledger=ledger, initial={"deadline": ledger.deadline})
+    if request.method == "POST" and form.is_bound and form.is_valid():
         data = dict(form.cleaned_data)
         data["measures"] = form.measures_list()
         data["units"] = list(data["units"])
@@ -224,11 +230,12 @@ def item_create(request, pk):
 
 @login_required
 def item_people(request, pk):
-    """htmx: the 总负责人 / 责任人 choices for the units chosen so far."""
+    """htmx: the people pickers again for the units chosen so far (people chosen outside them drop
+    out)."""
     ledger = visible_ledger(request, pk)
     if not access.can_issue(request.user, ledger.issuer):
         raise PermissionDenied
-    form = ItemForm(request.GET, ledger=ledger)
+    form = ItemForm(initial=pickers.initial_from(ItemForm, request.GET), ledger=ledger)
     return render(request, "rectifications/_people_fields.html", {"form": form})
 
 

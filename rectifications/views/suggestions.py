@@ -18,6 +18,7 @@ from branches.scoping import scope_for
 from .. import access, services
 from ..forms import ConvertForm, ReceiptForm, ReplyForm, SuggestionForm
 from ..models import Item, Suggestion, SuggestionReply
+from . import pickers
 
 PAGE_SIZE = 50
 
@@ -146,6 +147,17 @@ def suggestion_convert(request, pk):
     suggestion = get_object_or_404(
         Suggestion.objects.visible_to(request.user).select_related("recipient"), pk=pk
     )
+    if "_search" in request.POST:
+        # 搜索 pressed without JavaScript: show the matches to tick, keep what was entered.
+        if not pickers.can_convert(request.user, suggestion):
+            raise PermissionDenied
+        form = ConvertForm(initial=pickers.initial_from(ConvertForm, request.POST), suggestion=suggestion)
+        pickers.fill_results(request.user, form, request.POST)
+        return render(
+            request,
+            "rectifications/suggestion_detail.html",
+            _detail_context(request, suggestion, convert_form=form),
+        )
     form = ConvertForm(request.POST, suggestion=suggestion)
     if form.is_valid():
         try:

@@ -5,13 +5,15 @@ claims it, reports progress and asks for close-out; the committee verifies and t
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from branches.models import Organization
+from rectifications.models import Item
 
-from .test_demo_logins import PASSWORD, assert_no_horizontal_overflow, find, submit_login
+from .test_demo_logins import PASSWORD, assert_no_horizontal_overflow, find, submit_login, wait
 from .test_member_development import set_value, submit
 
 pytestmark = pytest.mark.browser
@@ -37,10 +39,28 @@ def test_committee_issues_secretary_works_committee_closes(browser, demo):
     find(browser, "input[name=category]").send_keys("作风建设")
     find(browser, "textarea[name=problem]").send_keys("值班期间脱岗")
     find(browser, "textarea[name=measures]").send_keys("完善值班制度\n每周抽查值班情况")
-    Select(browser.find_element(By.NAME, "units")).select_by_value(str(branch.pk))
+    # 责任单位: type-ahead by 组织代码, the match becomes a chip; the people pickers then search
+    # among that branch's members.
+    find(browser, "#id_units").send_keys(branch.code)
+    find(browser, f"#id_units-results input[value='{branch.pk}']").click()
+    assert branch.name in find(browser, "#id_units-picker [data-picker-chip]").text
+    assert browser.find_element(By.CSS_SELECTOR, "#id_units-picker [data-picker-chip] input").get_attribute(
+        "value"
+    ) == str(branch.pk)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#id_units-results input")
+    lead = get_user_model().objects.get(username="secretary").member
+    wait(browser).until(lambda d: d.find_element(By.ID, "id_lead_person").get_attribute("hx-include"))
+    find(browser, "#id_lead_person").send_keys(lead.name)
+    find(browser, f"#id_lead_person-results input[value='{lead.pk}']").click()
+    chip = find(browser, "#id_lead_person-picker [data-picker-chip]")
+    assert lead.name in chip.text
+    assert_no_horizontal_overflow(browser)
+    browser.set_window_size(1366, 1000)
     submit(browser, "save")
     row = find(browser, "[data-testid=item-row] a")
     assert row.text == "值班期间脱岗"
+    made = Item.objects.get(problem="值班期间脱岗")
+    assert list(made.units.all()) == [branch] and made.lead_person == lead
     item_url = row.get_attribute("href")
 
     browser.delete_all_cookies()

@@ -152,7 +152,9 @@ def test_committee_creates_ledger_and_item_through_the_forms(cast, client_for):
     from rectifications.models import Ledger
 
     ledger = Ledger.objects.get(title="明察暗访问题台账")
-    people = client.get(reverse("rectifications:item_people", args=[ledger.pk]), {"units": [cast.a.pk]})
+    people = client.get(
+        reverse("rectifications:ledger_pick", args=[ledger.pk, "lead_person"]), {"units": [cast.a.pk]}
+    )
     assert "甲书记" in people.content.decode() and "乙书记" not in people.content.decode()
     response = client.post(
         reverse("rectifications:item_create", args=[ledger.pk]),
