@@ -12,16 +12,169 @@ The cast (healthchecks-style): under a city 党委 `root` sit committee `c1` (ov
 
 Real services: without CI=true a test whose service is absent skips with a one-line reason; with
 CI=true the absence is a failure.
+
+Parallel runs (pytest-xdist, `make test` uses `-n auto --dist loadgroup`): each worker has its own
+PostgreSQL test database (pytest-django suffixes the name), its own Redis key prefix (cache and
+Celery queues, so the real-worker tests of two workers never take each other's tasks), its own
+MEDIA_ROOT and tmp_path, and live servers on ephemeral ports. A module's tests stay on one worker
+(its module-scoped Chromium); the tests on the shared tier S data form one group, run first.
 """
 
 import datetime
+import io
 import os
 import shutil
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 CI = os.environ.get("CI", "").lower() == "true"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TIER_S_GROUP = "scale-tier-s"
+
+
+def pytest_configure(config):
+    """Per-process resources, before any test touches them (settings are loaded by now)."""
+    from django.conf import settings
+
+    from partyaffairs.celery import app
+
+    media = Path(tempfile.mkdtemp(prefix=f"pa-media-{WORKER or 'main'}-"))
+    config._pa_media = media
+    settings.MEDIA_ROOT = media
+    if WORKER:
+        prefix = f"{settings.REDIS_KEY_PREFIX}test-{WORKER}:"
+        os.environ["REDIS_KEY_PREFIX"] = prefix  # for worker subprocesses (their settings read it)
+        settings.REDIS_KEY_PREFIX = prefix
+        if "KEY_PREFIX" in settings.CACHES["default"]:
+            settings.CACHES["default"]["KEY_PREFIX"] = prefix
+        options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": prefix}
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+        app.conf.broker_transport_options = options
+
+
+def pytest_unconfigure(config):
+    media = getattr(config, "_pa_media", None)
+    if media is not None:
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def uses_tier_s(item):
+    return "scale_tier_s" in getattr(item, "fixturenames", ())
+
+
+def _db_kind(item):
+    """As pytest-django orders the tests: in a transaction, transactional (flushes), no database."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transaction, reset_sequences, *_rest = validate_django_db(marker) if marker else (False, False)
+    if transaction or reset_sequences or {"transactional_db", "live_server"} & fixtures:
+        return "transactional"
+    return "db" if marker or "db" in fixtures else "nodb"
+
+
+def pytest_collection_modifyitems(config, items):
+    """After pytest-django's order (tests in a transaction, then transactional ones, whose flush
+    would empty the data migrations' rows for the tests after them, then the rest): the tier S
+    tests first, together (one generation for all of them; the rows they shared are taken away
+    again before the next test). Under `--dist loadgroup` they are one group and every module's
+    tests of one kind another, so each worker still runs its tests in this order."""
+    items[:] = [i for i in items if uses_tier_s(i)] + [i for i in items if not uses_tier_s(i)]
+    if config.getoption("dist", "no") == "loadgroup":
+        for item in items:
+            if item.get_closest_marker("xdist_group") is None:
+                module = item.nodeid.split("::", 1)[0]
+                group = TIER_S_GROUP if uses_tier_s(item) else f"{module}:{_db_kind(item)}"
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+def clear_redis(url):
+    """Empty this process's part of Redis: its key prefix under xdist, else the whole database."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(url)
+    prefix = settings.REDIS_KEY_PREFIX
+    if not prefix:
+        client.flushdb()
+        return
+    keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
+# --- Shared tier S data ------------------------------------------------------------------------
+
+
+class SharedTierS:
+    """`generate_scale_data --tier S` committed once and shared by consecutive tests that ask for
+    it: each runs in its own transaction on top of the rows and rolls back (a --replace too).
+    Before the next test that does not ask for them, the database is put back as it was before the
+    generation (the data migrations' rows included), so that test sees what it would have seen."""
+
+    current = None  # the session's instance, for the runtest hook below
+
+    def __init__(self, blocker):
+        self.blocker = blocker
+        self.output = None
+        self.before = None
+
+    def load(self):
+        from django.core.management import call_command
+        from django.db import connection
+
+        from tests.snapshot import Snapshot
+
+        if self.output is not None:
+            return self.output
+        if connection.in_atomic_block:
+            raise RuntimeError(
+                "request scale_tier_s (or a tier_s fixture) before db / transactional fixtures"
+            )
+        out = io.StringIO()
+        with self.blocker.unblock():
+            self.before = Snapshot.take()
+            call_command("generate_scale_data", "--tier", "S", stdout=out)
+        self.output = out.getvalue()
+        return self.output
+
+    def unload(self):
+        if self.output is None:
+            return
+        with self.blocker.unblock():
+            self.before.restore(truncate=True)
+        self.output = self.before = None
+
+
+@pytest.fixture(scope="session")
+def _shared_tier_s(django_db_setup, django_db_blocker):
+    shared = SharedTierS(django_db_blocker)
+    SharedTierS.current = shared
+    yield shared
+    shared.unload()
+    SharedTierS.current = None
+
+
+@pytest.fixture
+def scale_tier_s(request, _shared_tier_s):
+    """The tier S scale data, committed (loaded at the first test asking for it); the output of the
+    generation. Ask for it before `db`: the rows cannot be committed from inside a test's
+    transaction. Not for transactional tests (their flush would take the rows away)."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        raise RuntimeError("scale_tier_s is shared read-only data: not for transactional tests")
+    return _shared_tier_s.load()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture of a test that does not use the tier S rows: take them away."""
+    shared = SharedTierS.current
+    if shared is not None and not uses_tier_s(item):
+        shared.unload()
 
 
 def require(available, reason):
