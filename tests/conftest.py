@@ -13,11 +13,15 @@ The cast (healthchecks-style): under a city 党委 `root` sit committee `c1` (ov
 Real services: without CI=true a test whose service is absent skips with a one-line reason; with
 CI=true the absence is a failure.
 
-Parallel runs (pytest-xdist, `make test` uses `-n auto --dist loadgroup`): each worker has its own
+Parallel runs (pytest-xdist; `make test` uses `-n auto --dist loadfile`): each worker has its own
 PostgreSQL test database (pytest-django suffixes the name), its own Redis key prefix (cache and
 Celery queues, so the real-worker tests of two workers never take each other's tasks), its own
-MEDIA_ROOT and tmp_path, and live servers on ephemeral ports. A module's tests stay on one worker
-(its module-scoped Chromium); the tests on the shared tier S data form one group, run first.
+MEDIA_ROOT and tmp_path, and live servers on ephemeral ports. A file's tests stay on one worker
+(its module-scoped Chromium); the tier S files (tests/*/test_scale*.py) are one unit, run first.
+
+Every test starts from the migrated database (the data migrations' default rules included), in
+any order: tests in a transaction roll back, and after a transactional test's flush the database
+is put back as migrations left it (pytest-django alone would leave it empty for the tests after).
 """
 
 import datetime
@@ -32,7 +36,6 @@ import pytest
 
 CI = os.environ.get("CI", "").lower() == "true"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-TIER_S_GROUP = "scale-tier-s"
 
 
 def pytest_configure(config):
@@ -65,31 +68,41 @@ def uses_tier_s(item):
     return "scale_tier_s" in getattr(item, "fixturenames", ())
 
 
-def _db_kind(item):
-    """As pytest-django orders the tests: in a transaction, transactional (flushes), no database."""
+def is_tier_s_file(nodeid):
+    return Path(nodeid.split("::", 1)[0]).name.startswith("test_scale")
+
+
+def is_transactional(item):
+    """As pytest-django decides: the test commits, and its teardown flushes every table."""
     from pytest_django.fixtures import validate_django_db
 
     marker = item.get_closest_marker("django_db")
-    fixtures = set(getattr(item, "fixturenames", ()))
     transaction, reset_sequences, *_rest = validate_django_db(marker) if marker else (False, False)
-    if transaction or reset_sequences or {"transactional_db", "live_server"} & fixtures:
-        return "transactional"
-    return "db" if marker or "db" in fixtures else "nodb"
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(transaction or reset_sequences or {"transactional_db", "live_server"} & fixtures)
 
 
+@pytest.hookimpl(tryfirst=True)  # pytest-django's (stable) sort by kind of database use follows
 def pytest_collection_modifyitems(config, items):
-    """After pytest-django's order (tests in a transaction, then transactional ones, whose flush
-    would empty the data migrations' rows for the tests after them, then the rest): the tier S
-    tests first, together (one generation for all of them; the rows they shared are taken away
-    again before the next test). Under `--dist loadgroup` they are one group and every module's
-    tests of one kind another, so each worker still runs its tests in this order."""
+    """The tier S tests first and together: one generation for all of them."""
     items[:] = [i for i in items if uses_tier_s(i)] + [i for i in items if not uses_tier_s(i)]
-    if config.getoption("dist", "no") == "loadgroup":
-        for item in items:
-            if item.get_closest_marker("xdist_group") is None:
-                module = item.nodeid.split("::", 1)[0]
-                group = TIER_S_GROUP if uses_tier_s(item) else f"{module}:{_db_kind(item)}"
-                item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the tier S files as one unit (so one worker generates the data once),
+    handed out in collection order: the tier S unit, the longest, first (not sorted by size)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
+
+    class TierSTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return "tier S files" if is_tier_s_file(nodeid) else super()._split_scope(nodeid)
+
+    return TierSTogether(config, log)
 
 
 def clear_redis(url):
@@ -107,74 +120,83 @@ def clear_redis(url):
         client.delete(*keys)
 
 
-# --- Shared tier S data ------------------------------------------------------------------------
+# --- The test database's states -----------------------------------------------------------------
 
 
-class SharedTierS:
-    """`generate_scale_data --tier S` committed once and shared by consecutive tests that ask for
-    it: each runs in its own transaction on top of the rows and rolls back (a --replace too).
-    Before the next test that does not ask for them, the database is put back as it was before the
-    generation (the data migrations' rows included), so that test sees what it would have seen."""
+class TestDatabase:
+    """This process's test database: its rows as migrations left them (`baseline`, put back after
+    every flush) and, while the tier S tests run, the tier S data.
 
-    current = None  # the session's instance, for the runtest hook below
+    `generate_scale_data --tier S` is committed once and shared by the consecutive tests that ask
+    for it: each runs in its own transaction on top of the rows and rolls back (a --replace too).
+    Before the next test that does not ask for them, the baseline is put back."""
+
+    current = None  # the session's instance, for the runtest hooks below
 
     def __init__(self, blocker):
-        self.blocker = blocker
-        self.output = None
-        self.before = None
+        from tests.snapshot import Snapshot
 
-    def load(self):
+        self.blocker = blocker
+        with blocker.unblock():
+            self.baseline = Snapshot.take()
+        self.tier_s = None  # the generation's output while the rows are there
+
+    def reset(self, *, truncate=False):
+        with self.blocker.unblock():
+            self.baseline.restore(truncate=truncate)
+
+    def load_tier_s(self):
         from django.core.management import call_command
         from django.db import connection
 
-        from tests.snapshot import Snapshot
+        if self.tier_s is None:
+            if connection.in_atomic_block:
+                raise RuntimeError("request scale_tier_s (or a tier_s fixture) before db")
+            out = io.StringIO()
+            with self.blocker.unblock():
+                call_command("generate_scale_data", "--tier", "S", stdout=out)
+            self.tier_s = out.getvalue()
+        return self.tier_s
 
-        if self.output is not None:
-            return self.output
-        if connection.in_atomic_block:
-            raise RuntimeError(
-                "request scale_tier_s (or a tier_s fixture) before db / transactional fixtures"
-            )
-        out = io.StringIO()
-        with self.blocker.unblock():
-            self.before = Snapshot.take()
-            call_command("generate_scale_data", "--tier", "S", stdout=out)
-        self.output = out.getvalue()
-        return self.output
-
-    def unload(self):
-        if self.output is None:
-            return
-        with self.blocker.unblock():
-            self.before.restore(truncate=True)
-        self.output = self.before = None
+    def unload_tier_s(self):
+        if self.tier_s is not None:
+            self.reset(truncate=True)
+            self.tier_s = None
 
 
 @pytest.fixture(scope="session")
-def _shared_tier_s(django_db_setup, django_db_blocker):
-    shared = SharedTierS(django_db_blocker)
-    SharedTierS.current = shared
-    yield shared
-    shared.unload()
-    SharedTierS.current = None
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and its baseline taken right after the migrations."""
+    TestDatabase.current = TestDatabase(django_db_blocker)
+    yield
+    TestDatabase.current.unload_tier_s()
+    TestDatabase.current = None
 
 
 @pytest.fixture
-def scale_tier_s(request, _shared_tier_s):
-    """The tier S scale data, committed (loaded at the first test asking for it); the output of the
-    generation. Ask for it before `db`: the rows cannot be committed from inside a test's
+def scale_tier_s(request, django_db_setup):
+    """The tier S scale data, committed (generated at the first test asking for it); the output of
+    the generation. Ask for it before `db`: the rows cannot be committed from inside a test's
     transaction. Not for transactional tests (their flush would take the rows away)."""
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
+    if is_transactional(request.node):
         raise RuntimeError("scale_tier_s is shared read-only data: not for transactional tests")
-    return _shared_tier_s.load()
+    return TestDatabase.current.load_tier_s()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before any fixture of a test that does not use the tier S rows: take them away."""
-    shared = SharedTierS.current
-    if shared is not None and not uses_tier_s(item):
-        shared.unload()
+    if TestDatabase.current is not None and not uses_tier_s(item):
+        TestDatabase.current.unload_tier_s()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush: the migrated rows back for the tests after it."""
+    result = yield
+    if nextitem is not None and TestDatabase.current is not None and is_transactional(item):
+        TestDatabase.current.reset()
+    return result
 
 
 def require(available, reason):
