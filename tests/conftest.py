@@ -123,7 +123,7 @@ def clear_redis(url):
 # --- The test database's states -----------------------------------------------------------------
 
 
-class TestDatabase:
+class SharedDatabase:
     """This process's test database: its rows as migrations left them (`baseline`, put back after
     every flush) and, while the tier S tests run, the tier S data.
 
@@ -167,10 +167,10 @@ class TestDatabase:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, and its baseline taken right after the migrations."""
-    TestDatabase.current = TestDatabase(django_db_blocker)
+    SharedDatabase.current = SharedDatabase(django_db_blocker)
     yield
-    TestDatabase.current.unload_tier_s()
-    TestDatabase.current = None
+    SharedDatabase.current.unload_tier_s()
+    SharedDatabase.current = None
 
 
 @pytest.fixture
@@ -180,22 +180,22 @@ def scale_tier_s(request, django_db_setup):
     transaction. Not for transactional tests (their flush would take the rows away)."""
     if is_transactional(request.node):
         raise RuntimeError("scale_tier_s is shared read-only data: not for transactional tests")
-    return TestDatabase.current.load_tier_s()
+    return SharedDatabase.current.load_tier_s()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before any fixture of a test that does not use the tier S rows: take them away."""
-    if TestDatabase.current is not None and not uses_tier_s(item):
-        TestDatabase.current.unload_tier_s()
+    if SharedDatabase.current is not None and not uses_tier_s(item):
+        SharedDatabase.current.unload_tier_s()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """After a transactional test's flush: the migrated rows back for the tests after it."""
     result = yield
-    if nextitem is not None and TestDatabase.current is not None and is_transactional(item):
-        TestDatabase.current.reset()
+    if nextitem is not None and SharedDatabase.current is not None and is_transactional(item):
+        SharedDatabase.current.reset()
     return result
 
 
