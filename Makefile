@@ -42,10 +42,14 @@ run: setup seed
 	@echo "partyaffairs: http://127.0.0.1:$(PORT)/"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs on parallel workers (pytest-xdist; one per CPU, each file's tests on one worker):
+# PYTEST_XDIST="-n 4 --dist loadfile" for another count, PYTEST_XDIST= for one process;
+# PYTEST_ARGS passes anything else to pytest (a path, -k, -x …).
+PYTEST_XDIST ?= -n auto --dist loadfile
 test: deps static
 	$(VENV)/bin/ruff check --quiet .
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 lint: deps
 	$(VENV)/bin/ruff check .

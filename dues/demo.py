@@ -1,10 +1,11 @@
 """Demo dues: bases for last year and this one, 18 months of obligations, quarterly payments through
-the services (receipts, allocations, audit), remittances, and a collection grid worth looking at in
-the demo secretary's branch (办公室党支部): the demo `member` owes three months, one member has not
-paid for seven (the 自行脱党 review), one paid part of last month, one has an approved exemption,
-one prepaid. Idempotent: nothing is added once the demo has obligations."""
+the services (receipts, allocations, audit; the history as one batch), remittances, and a collection
+grid worth looking at in the demo secretary's branch (办公室党支部): the demo `member` owes three
+months, one member has not paid for seven (the 自行脱党 review), one paid part of last month, one has
+an approved exemption, one prepaid. Idempotent: nothing is added once the demo has obligations."""
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 from branches.models import Organization, OrgKind
@@ -72,8 +73,11 @@ def seed(ctx):
         elif m == prepaid:
             cutoff = current
         cutoffs[m.pk] = cutoff
+    owed = _owed_by_member(root, first, current)
+    history = []
     for m in members:
-        _pay_through(m, first, cutoffs[m.pk], today, admin, rng)
+        history += _pay_through(m, first, cutoffs[m.pk], today, rng, owed)
+    services.dues_payments_record_many(user=admin, payments=history)
     if partial is not None:
         services.dues_payment_record(
             user=admin,
@@ -163,22 +167,36 @@ def _owed(member, period):
     return sum(o.amount for o in DuesObligation.objects.filter(member=member, period=period)) or Decimal("0")
 
 
-def _pay_through(member, first, cutoff, today, user, rng):
-    """Quarterly payments (a quarter paid in its last month) up to `cutoff`."""
+def _owed_by_member(root, first, last):
+    """{(member id, period): amount owed} over the demo's months (one query; what `_owed` gives)."""
+    owed = defaultdict(Decimal)
+    for member_id, period, amount in DuesObligation.objects.filter(
+        branch__path__startswith=root.path, period__gte=first, period__lte=last
+    ).values_list("member_id", "period", "amount"):
+        owed[member_id, period] += amount
+    return owed
+
+
+def _pay_through(member, first, cutoff, today, rng, owed):
+    """Quarterly payments (a quarter paid in its last month) up to `cutoff`, for
+    dues_payments_record_many."""
+    payments = []
     period = first
     while period <= cutoff:
         last = min(period + 2 - period % 3, cutoff)
-        amount = sum(_owed(member, p) for p in range(period, last + 1))
+        amount = sum(owed[member.pk, p] for p in range(period, last + 1))
         if amount > 0:
             paid_on = min(period_start(last) + datetime.timedelta(days=rng.randint(5, 20)), today)
-            services.dues_payment_record(
-                user=user,
-                member=member,
-                amount=amount,
-                paid_on=paid_on,
-                channel=rng.choice(["cash", "wechat", "alipay"]),
+            payments.append(
+                {
+                    "member": member,
+                    "amount": amount,
+                    "paid_on": paid_on,
+                    "channel": rng.choice(["cash", "wechat", "alipay"]),
+                }
             )
         period = last + 1
+    return payments
 
 
 def _remittances(root, first, current, today, admin, office):

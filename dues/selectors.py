@@ -79,6 +79,27 @@ def member_balances(member_id):
     return dict(rows)
 
 
+def member_balances_many(member_ids):
+    """member_balances for many members at once: {member_id: {period: {...}}} (two queries)."""
+    result = defaultdict(lambda: defaultdict(lambda: {"due": ZERO, "paid": ZERO, "charged": False}))
+    for member_id, period, due, charges in (
+        DuesObligation.objects.filter(member_id__in=member_ids)
+        .values("member_id", "period")
+        .annotate(due=Sum("amount"), charges=Sum("pk", filter=Q(kind=EntryKind.CHARGE)))
+        .values_list("member_id", "period", "due", "charges")
+    ):
+        result[member_id][period]["due"] = _dec(due)
+        result[member_id][period]["charged"] = bool(charges)
+    for member_id, period, paid in (
+        PaymentAllocation.objects.filter(member_id__in=member_ids)
+        .values("member_id", "period")
+        .annotate(paid=Sum("amount"))
+        .values_list("member_id", "period", "paid")
+    ):
+        result[member_id][period]["paid"] = _dec(paid)
+    return {member_id: dict(rows) for member_id, rows in result.items()}
+
+
 def amount_in_force(base, period):
     """The base's monthly amount in a month, after the latest approved adjustment from then on."""
     adjustment = (

@@ -9,10 +9,11 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import log_action
+from audit.services import log_action, log_actions
 from branches.models import BRANCH_KINDS, Organization
 from branches.scoping import scope_for
 from members.models import ACTIVE_STATUSES, DuesCategory, Member
@@ -29,6 +30,7 @@ from .models import (
     DuesBaseAdjustment,
     DuesExemption,
     DuesIncomeEntry,
+    DuesObligation,
     DuesPayment,
     DuesPolicy,
     ExemptionKind,
@@ -366,19 +368,40 @@ def plan_allocation(member, amount, *, today=None, policy=None):
     today = today or timezone.localdate()
     policy = policy or DuesPolicy.for_org(member.branch, today)
     current = period_of(today)
-    balances = selectors.member_balances(member.pk)
     ahead = _future_limit(policy, current)
-    expected = selectors.expected_amounts(member, range(current, current + ahead + 1))
-    candidates = []
-    for period in sorted(set(balances) | set(expected)):
-        if period in balances and balances[period]["charged"]:
-            open_amount = balances[period]["due"] - balances[period]["paid"]
-        elif period in expected and period >= current:
-            open_amount = expected[period] - balances.get(period, {}).get("paid", Decimal("0"))
-        else:
-            continue
-        if open_amount > 0:
-            candidates.append((period, open_amount))
+    return _plan(
+        amount,
+        selectors.member_balances(member.pk),
+        lambda: selectors.expected_amounts(member, range(current, current + ahead + 1)),
+        policy,
+        current,
+    )
+
+
+def _plan(amount, balances, expected_for, policy, current):
+    """plan_allocation over a member's `balances` (selectors.member_balances); `expected_for()` gives
+    the amounts of the months ahead not generated yet, asked for only when the months owed before
+    the current one do not take the whole amount (a payment of arrears needs no forecast)."""
+    ahead = _future_limit(policy, current)
+    owed_before = [
+        (period, row["due"] - row["paid"])
+        for period, row in sorted(balances.items())
+        if period < current and row["charged"] and row["due"] - row["paid"] > 0
+    ]
+    if sum(open_amount for _period, open_amount in owed_before) >= amount:
+        candidates = owed_before  # the loop below stops before the current month
+    else:
+        expected = expected_for()
+        candidates = []
+        for period in sorted(set(balances) | set(expected)):
+            if period in balances and balances[period]["charged"]:
+                open_amount = balances[period]["due"] - balances[period]["paid"]
+            elif period in expected and period >= current:
+                open_amount = expected[period] - balances.get(period, {}).get("paid", Decimal("0"))
+            else:
+                continue
+            if open_amount > 0:
+                candidates.append((period, open_amount))
     plan, remaining = [], amount
     for period, open_amount in candidates:
         if remaining <= 0:
@@ -512,6 +535,142 @@ def _refresh_after_payment(payment, periods):
         payment.member_id, [*periods, period_of(payment.paid_on)], extra_branch_ids=[payment.branch_id]
     )
     summary.refresh_arrears(member_ids=[payment.member_id])
+
+
+def dues_payments_record_many(*, user, payments):
+    """Regular payments recorded in one go (loading a branch's history, as the demo does): each
+    `payments` item a dict of member, amount, paid_on and channel, taken in order exactly as
+    `dues_payment_record` would take them one after another — the same checks, allocated oldest
+    month first, receipt numbers in sequence per branch and year, one audit entry each — but with
+    the members' balances kept in memory, one INSERT per table, and the summary rows and arrears
+    refreshed once at the end. All or nothing: a ValidationError names the item (`payments[3]`)."""
+    from . import summary
+
+    payments = list(payments)
+    if not payments:
+        return []
+    today = timezone.localdate()
+    current = period_of(today)
+    collector_member = Member.objects.filter(user=user, status__in=ACTIVE_STATUSES).first()
+    with transaction.atomic():
+        ids = sorted({item["member"].pk for item in payments})
+        members = {
+            m.pk: m for m in Member.objects.select_for_update().select_related("branch").filter(pk__in=ids)
+        }
+        balances = selectors.member_balances_many(ids)
+        policies, counters, expected, planned = {}, {}, {}, []
+        for index, item in enumerate(payments):
+            member = members[item["member"].pk]
+            if member.branch_id not in policies:
+                _can_edit(user, member.branch)
+                policies[member.branch_id] = DuesPolicy.for_org(member.branch, today)
+            errors = {}
+            try:
+                amount = _amount(item["amount"], "amount")
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+            paid_on, channel = item.get("paid_on"), item.get("channel", Channel.CASH)
+            if paid_on is None:
+                errors["paid_on"] = _("请填写交纳日期。")
+            elif paid_on > today:
+                errors["paid_on"] = _("交纳日期不能晚于今天。")
+            if channel not in Channel.values:
+                errors["channel"] = _("请选择交纳方式。")
+            if member.branch.kind not in BRANCH_KINDS:
+                errors["member"] = _("该党员未编入党支部。")
+            if not errors:
+                rows = balances.setdefault(member.pk, {})
+                try:
+                    plan = _plan(
+                        amount,
+                        rows,
+                        lambda m=member: _expected_once(expected, m, current, policies[m.branch_id]),
+                        policies[member.branch_id],
+                        current,
+                    )
+                except ValidationError as exc:
+                    errors.update(exc.message_dict)
+            if errors:
+                raise ValidationError(
+                    {f"payments[{index}]": [f"{k}: {' '.join(v)}" for k, v in errors.items()]}
+                )
+            for period, part in plan:
+                row = rows.setdefault(
+                    period, {"due": Decimal("0.00"), "paid": Decimal("0.00"), "charged": False}
+                )
+                row["paid"] += part
+            key = (member.branch_id, paid_on.year)
+            if key not in counters:
+                counter, _created = ReceiptCounter.objects.get_or_create(
+                    branch=member.branch, year=paid_on.year
+                )
+                counters[key] = ReceiptCounter.objects.select_for_update().get(pk=counter.pk)
+            counters[key].last += 1
+            payment = DuesPayment(
+                member=member,
+                branch=member.branch,
+                kind=PaymentKind.REGULAR,
+                amount=amount,
+                paid_on=paid_on,
+                channel=channel,
+                collector=user,
+                collected_by=collector_member,
+                receipt_year=paid_on.year,
+                receipt_no=f"{paid_on.year}-{counters[key].last:05d}",
+                to_centre=False,
+                recorded_by=user,
+                recorded_at=timezone.now(),
+            )
+            planned.append((payment, plan))
+        for counter in counters.values():
+            counter.save(update_fields=["last"])
+        created = DuesPayment.objects.bulk_create([payment for payment, _plan_ in planned])
+        PaymentAllocation.objects.bulk_create(
+            PaymentAllocation(payment=payment, member_id=payment.member_id, period=p, amount=part)
+            for payment, plan in planned
+            for p, part in plan
+        )
+        for payment in created:  # the listeners a save would reach (rollups, reminders withdrawn)
+            post_save.send(
+                sender=DuesPayment, instance=payment, created=True, raw=False, using=payment._state.db
+            )
+        periods = {p for _payment, plan in planned for p, _part in plan}
+        periods |= {period_of(payment.paid_on) for payment in created}
+        branches = {payment.branch_id for payment in created}
+        branches |= set(
+            DuesObligation.objects.filter(member_id__in=ids, period__in=periods)
+            .values_list("branch_id", flat=True)
+            .distinct()
+        )
+        summary.refresh_summary(branch_ids=branches, periods=periods)
+        summary.refresh_arrears(member_ids=ids)
+        log_actions(
+            "dues.payment.recorded",
+            [
+                (
+                    payment,
+                    {
+                        "member": payment.member.name,
+                        "amount": str(payment.amount),
+                        "receipt_no": payment.receipt_no,
+                        "collected_by": collector_member.name if collector_member else "",
+                        "months": [period_label(p) for p, _part in plan],
+                    },
+                )
+                for payment, plan in planned
+            ],
+            actor=user,
+        )
+    return created
+
+
+def _expected_once(cache, member, current, policy):
+    """A member's forecast for the months ahead, asked for at most once per batch (it depends on
+    bases, adjustments and exemptions, which a batch of payments does not change)."""
+    if member.pk not in cache:
+        ahead = _future_limit(policy, current)
+        cache[member.pk] = selectors.expected_amounts(member, range(current, current + ahead + 1))
+    return cache[member.pk]
 
 
 def dues_payment_reverse(*, user, payment, reason):

@@ -223,8 +223,17 @@ STORAGES = {
 REDIS_URL = _env("REDIS_URL", env.str, "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("Environment variable REDIS_URL is malformed: expected redis://host:port/db")
+# Every key written to Redis (cache and broker queues) starts with REDIS_KEY_PREFIX, so that several
+# installations, or parallel test processes, can share one Redis database without meeting.
+REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", env.str, "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -273,7 +282,11 @@ NOTIFICATIONS_WEBHOOK_TIMEOUT = _env("NOTIFICATIONS_WEBHOOK_TIMEOUT", env.int, 1
 COMPLIANCE_REPORT_LEASE_SECONDS = _env("COMPLIANCE_REPORT_LEASE_SECONDS", env.int, 300)
 # Redis redelivers a task whose worker died (acks_late) after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _env("CELERY_VISIBILITY_TIMEOUT", env.int, 3600)}
-NOTIFICATIONS_SMS_BACKEND = _env("NOTIFICATIONS_SMS_BACKEND", env.str, "notifications.channels.LoggingSMSBackend")
+if REDIS_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_KEY_PREFIX
+NOTIFICATIONS_SMS_BACKEND = _env(
+    "NOTIFICATIONS_SMS_BACKEND", env.str, "notifications.channels.LoggingSMSBackend"
+)
 
 EMAIL_BACKEND = _env(
     "EMAIL_BACKEND",

@@ -12,16 +12,191 @@ The cast (healthchecks-style): under a city 党委 `root` sit committee `c1` (ov
 
 Real services: without CI=true a test whose service is absent skips with a one-line reason; with
 CI=true the absence is a failure.
+
+Parallel runs (pytest-xdist; `make test` uses `-n auto --dist loadfile`): each worker has its own
+PostgreSQL test database (pytest-django suffixes the name), its own Redis key prefix (cache and
+Celery queues, so the real-worker tests of two workers never take each other's tasks), its own
+MEDIA_ROOT and tmp_path, and live servers on ephemeral ports. A file's tests stay on one worker
+(its module-scoped Chromium); the tier S files (tests/*/test_scale*.py) are one unit, run first.
+
+Every test starts from the migrated database (the data migrations' default rules included), in
+any order: tests in a transaction roll back, and after a transactional test's flush the database
+is put back as migrations left it (pytest-django alone would leave it empty for the tests after).
 """
 
 import datetime
+import io
 import os
 import shutil
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 CI = os.environ.get("CI", "").lower() == "true"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pytest_configure(config):
+    """Per-process resources, before any test touches them (settings are loaded by now)."""
+    from django.conf import settings
+
+    from partyaffairs.celery import app
+
+    media = Path(tempfile.mkdtemp(prefix=f"pa-media-{WORKER or 'main'}-"))
+    config._pa_media = media
+    settings.MEDIA_ROOT = media
+    if WORKER:
+        prefix = f"{settings.REDIS_KEY_PREFIX}test-{WORKER}:"
+        os.environ["REDIS_KEY_PREFIX"] = prefix  # for worker subprocesses (their settings read it)
+        settings.REDIS_KEY_PREFIX = prefix
+        if "KEY_PREFIX" in settings.CACHES["default"]:
+            settings.CACHES["default"]["KEY_PREFIX"] = prefix
+        options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": prefix}
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+        app.conf.broker_transport_options = options
+
+
+def pytest_unconfigure(config):
+    media = getattr(config, "_pa_media", None)
+    if media is not None:
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def uses_tier_s(item):
+    return "scale_tier_s" in getattr(item, "fixturenames", ())
+
+
+def is_tier_s_file(nodeid):
+    return Path(nodeid.split("::", 1)[0]).name.startswith("test_scale")
+
+
+def is_transactional(item):
+    """As pytest-django decides: the test commits, and its teardown flushes every table."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    transaction, reset_sequences, *_rest = validate_django_db(marker) if marker else (False, False)
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(transaction or reset_sequences or {"transactional_db", "live_server"} & fixtures)
+
+
+@pytest.hookimpl(tryfirst=True)  # pytest-django's (stable) sort by kind of database use follows
+def pytest_collection_modifyitems(config, items):
+    """The tier S tests first and together: one generation for all of them."""
+    items[:] = [i for i in items if uses_tier_s(i)] + [i for i in items if not uses_tier_s(i)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the tier S files as one unit (so one worker generates the data once),
+    handed out in collection order: the tier S unit, the longest, first (not sorted by size)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
+
+    class TierSTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return "tier S files" if is_tier_s_file(nodeid) else super()._split_scope(nodeid)
+
+    return TierSTogether(config, log)
+
+
+def clear_redis(url):
+    """Empty this process's part of Redis: its key prefix under xdist, else the whole database."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(url)
+    prefix = settings.REDIS_KEY_PREFIX
+    if not prefix:
+        client.flushdb()
+        return
+    keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
+# --- The test database's states -----------------------------------------------------------------
+
+
+class SharedDatabase:
+    """This process's test database: its rows as migrations left them (`baseline`, put back after
+    every flush) and, while the tier S tests run, the tier S data.
+
+    `generate_scale_data --tier S` is committed once and shared by the consecutive tests that ask
+    for it: each runs in its own transaction on top of the rows and rolls back (a --replace too).
+    Before the next test that does not ask for them, the baseline is put back."""
+
+    current = None  # the session's instance, for the runtest hooks below
+
+    def __init__(self, blocker):
+        from tests.snapshot import Snapshot
+
+        self.blocker = blocker
+        with blocker.unblock():
+            self.baseline = Snapshot.take()
+        self.tier_s = None  # the generation's output while the rows are there
+
+    def reset(self, *, truncate=False):
+        with self.blocker.unblock():
+            self.baseline.restore(truncate=truncate)
+
+    def load_tier_s(self):
+        from django.core.management import call_command
+        from django.db import connection
+
+        if self.tier_s is None:
+            if connection.in_atomic_block:
+                raise RuntimeError("request scale_tier_s (or a tier_s fixture) before db")
+            out = io.StringIO()
+            with self.blocker.unblock():
+                call_command("generate_scale_data", "--tier", "S", stdout=out)
+            self.tier_s = out.getvalue()
+        return self.tier_s
+
+    def unload_tier_s(self):
+        if self.tier_s is not None:
+            self.reset(truncate=True)
+            self.tier_s = None
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and its baseline taken right after the migrations."""
+    SharedDatabase.current = SharedDatabase(django_db_blocker)
+    yield
+    SharedDatabase.current.unload_tier_s()
+    SharedDatabase.current = None
+
+
+@pytest.fixture
+def scale_tier_s(request, django_db_setup):
+    """The tier S scale data, committed (generated at the first test asking for it); the output of
+    the generation. Ask for it before `db`: the rows cannot be committed from inside a test's
+    transaction. Not for transactional tests (their flush would take the rows away)."""
+    if is_transactional(request.node):
+        raise RuntimeError("scale_tier_s is shared read-only data: not for transactional tests")
+    return SharedDatabase.current.load_tier_s()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture of a test that does not use the tier S rows: take them away."""
+    if SharedDatabase.current is not None and not uses_tier_s(item):
+        SharedDatabase.current.unload_tier_s()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush: the migrated rows back for the tests after it."""
+    result = yield
+    if nextitem is not None and SharedDatabase.current is not None and is_transactional(item):
+        SharedDatabase.current.reset()
+    return result
 
 
 def require(available, reason):

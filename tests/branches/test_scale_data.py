@@ -15,9 +15,7 @@ def _tree(code):
     )
 
 
-@pytest.mark.django_db
-def test_tier_s_builds_a_consistent_tree_of_about_250_organisations():
-    call_command("generate_scale_data", "--tier", "S", stdout=io.StringIO())
+def test_tier_s_builds_a_consistent_tree_of_about_250_organisations(scale_tier_s, db):
     rows = _tree("SCALE-S")
     assert 200 <= len(rows) <= 300
     # treebeard's own consistency check: paths, depths and numchild all agree.
@@ -29,10 +27,8 @@ def test_tier_s_builds_a_consistent_tree_of_about_250_organisations():
     assert all(by_path[p[:-4]] == "branch" for p, _, k, _ in rows if k == "party_group")
 
 
-@pytest.mark.django_db
-def test_same_seed_gives_the_same_data_and_a_second_run_is_refused():
+def test_same_seed_gives_the_same_data_and_a_second_run_is_refused(scale_tier_s, db):
     sink = io.StringIO()
-    call_command("generate_scale_data", "--tier", "S", stdout=sink)
     first = [(name, kind) for _, name, kind, _ in _tree("SCALE-S")]
     with pytest.raises(CommandError, match="--replace"):
         call_command("generate_scale_data", "--tier", "S", stdout=sink)

@@ -9,6 +9,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from scripts.screenshots import CHROMIUM_FLAGS
+from tests.snapshot import Snapshot
 
 DESKTOP = (1366, 1000)
 
@@ -41,12 +42,25 @@ def browser(chromium_paths, _driver_slot):
     return driver
 
 
+@pytest.fixture(scope="session")
+def _seeded_demo():
+    """The database as the first `demo` of this process left it after seed_demo (committed, its
+    on-commit work done): later tests get exactly these rows back instead of seeding again."""
+    return {}
+
+
 @pytest.fixture
-def demo(live_server, transactional_db, settings):
-    """The live server's URL, with the demo organisation and accounts loaded.
+def demo(live_server, transactional_db, settings, _seeded_demo):
+    """The live server's URL, with the demo organisation and accounts loaded: seed_demo in the first
+    test, the same rows restored from the snapshot in every later one (each test may change them;
+    the transactional teardown flushes them).
 
     pytest-django runs tests with DEBUG off, where seed_demo refuses without --force. A fast password
     hasher saves seconds per test (the seed hashes four passwords, each login one more)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", force=True, stdout=io.StringIO())
+    if "rows" in _seeded_demo:
+        _seeded_demo["rows"].restore()
+    else:
+        call_command("seed_demo", force=True, stdout=io.StringIO())
+        _seeded_demo["rows"] = Snapshot.take()
     return live_server.url

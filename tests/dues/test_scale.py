@@ -4,20 +4,15 @@ payments with realistic arrears (buckets and the 自行脱党 flag populated), r
 import io
 from collections import Counter
 
-import pytest
 from django.core.management import call_command
 
 from branches.models import Organization
 from dues import selectors
 from dues.models import DuesBase, DuesObligation, DuesPayment, PaymentAllocation, Remittance
 
-pytestmark = pytest.mark.django_db
 
-
-def test_tier_s(db):
-    out = io.StringIO()
-    call_command("generate_scale_data", "--tier", "S", stdout=out)
-    assert "dues.scale" in out.getvalue()
+def test_tier_s(scale_tier_s, db):
+    assert "dues.scale" in scale_tier_s  # the generation's output
     root = Organization.objects.get(code="SCALE-S", depth=1)
     assert DuesBase.objects.count() > 10_000
     periods = set(DuesObligation.objects.values_list("period", flat=True).distinct())

@@ -125,6 +125,8 @@ print(json.dumps({
     "app_eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url,
     "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_prefix": settings.CACHES["default"].get("KEY_PREFIX", ""),
+    "broker_prefix": app.conf.broker_transport_options.get("global_keyprefix"),
 }))
 """
 )
@@ -167,6 +169,13 @@ def test_database_and_redis_urls_switch_to_the_real_services():
     assert values["app_eager"] is False
     assert values["broker"] == "redis://cache.internal:6379/1"
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_a_redis_key_prefix_applies_to_the_cache_and_the_celery_queues():
+    plain = dump(REDIS_URL="redis://cache.internal:6379/1")
+    assert (plain["cache_prefix"], plain["broker_prefix"]) == ("", None)
+    shared = dump(REDIS_URL="redis://cache.internal:6379/1", REDIS_KEY_PREFIX="pa-staging:")
+    assert (shared["cache_prefix"], shared["broker_prefix"]) == ("pa-staging:", "pa-staging:")
 
 
 def test_under_ci_the_suite_runs_on_postgresql(on_postgres):

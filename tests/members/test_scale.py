@@ -35,8 +35,7 @@ def generated():
 
 
 @pytest.fixture
-def tier_s(db):
-    call_command("generate_scale_data", "--tier", "S", stdout=io.StringIO())
+def tier_s(scale_tier_s, db):
     return generated()
 
 

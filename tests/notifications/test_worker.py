@@ -19,6 +19,7 @@ from django.db.models import Count
 from compliance.models import QuarterlyReport, ReportStatus
 from meetings.models import Meeting, MeetingStatus
 from notifications.models import Channel, Delivery, ReminderKind
+from tests.conftest import clear_redis
 from tests.exports.test_exports import _database_url
 
 pytestmark = pytest.mark.redis
@@ -79,7 +80,7 @@ def send(name):
 
     from partyaffairs.celery import app
 
-    with Connection(os.environ["REDIS_URL"]) as conn:
+    with Connection(os.environ["REDIS_URL"], transport_options=app.conf.broker_transport_options) as conn:
         return app.send_task(name, connection=conn)
 
 
@@ -92,12 +93,10 @@ def _fresh_pool(app):
 @pytest.fixture
 def workers(redis_url, on_postgres, transactional_db, tmp_path, settings):
     """`workers.start(name, **env)`: real worker processes; all stopped before the flush."""
-    import redis
-
     from partyaffairs.celery import app
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    redis.Redis.from_url(redis_url).flushdb()  # no message left over from an earlier run
+    clear_redis(redis_url)  # no message left over from an earlier run
     started = []
     previous = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False

@@ -14,8 +14,7 @@ from rectifications.scale import SIZES
 
 
 @pytest.fixture
-def tier_s(db):
-    call_command("generate_scale_data", "--tier", "S", stdout=io.StringIO())
+def tier_s(scale_tier_s, db):
     return Organization.objects.get(code="SCALE-S", depth=1)
 
 
