@@ -332,14 +332,16 @@ def _heat(children, months):
     """Each child's meeting rate per month (one query: only the rows' `rules`, for one page)."""
     if not children:
         return
+    codes = [(m, m.code) for m in months]
     rules = {
         (org_id, code): value
         for org_id, code, value in OrgFigures.objects.filter(
-            organization_id__in=[c.org.pk for c in children], period__in=[m.code for m in months]
+            organization_id__in=[c.org.pk for c in children], period__in=[code for _m, code in codes]
         ).values_list("organization_id", "period", "data__rules")
     }
     for c in children:
-        c.heat = [(m, meeting_rate(rules.get((c.org.pk, m.code)) or {})) for m in months]
+        pk = c.org.pk
+        c.heat = [(m, meeting_rate(rules.get((pk, code)) or {})) for m, code in codes]
 
 
 def current_row(org, period, today):
