@@ -132,6 +132,13 @@ def periods_of(day):
     return [containing(MONTH, day), containing(QUARTER, day), containing(YEAR, day)]
 
 
+def current_periods(today):
+    """The periods whose statuses move with the calendar: the month, quarter and year of today and
+    of the previous month (a window ends, arrears grow a month) — what the nightly run rebuilds."""
+    previous = containing(MONTH, today).start - datetime.timedelta(days=1)
+    return list({p.code: p for day in (previous, today) for p in periods_of(day)}.values())
+
+
 def periods_between(first, last):
     """Every month, quarter and year overlapping [first, last]."""
     out, seen = [], set()
