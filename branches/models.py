@@ -93,7 +93,14 @@ class Organization(MP_Node):
         verbose_name = _("党组织")
         verbose_name_plural = _("党组织")
         ordering = ["path"]
-        indexes = [models.Index(fields=["kind", "path"], name="org_kind_path")]
+        indexes = [
+            models.Index(fields=["kind", "path"], name="org_kind_path"),
+            # An organisation's children (depth + 1, under its path) without reading the rest of
+            # its subtree: what a dashboard lists whatever the subtree's size.
+            models.Index(
+                fields=["depth", "path"], name="org_depth_path", opclasses=["int4_ops", "varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self):
         return self.name

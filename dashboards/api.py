@@ -111,7 +111,7 @@ class DashboardSerializer(serializers.Serializer):
         return {"id": board.org.pk, "name": board.org.name, "kind": board.org.kind}
 
     def get_children(self, board) -> ChildSerializer(many=True):
-        return ChildSerializer(board.sorted_children("rag"), many=True).data
+        return ChildSerializer(board.children, many=True).data
 
     def get_trend(self, board) -> TrendSerializer(many=True):
         return [{"month": m.code, "figures": FiguresSerializer(f).data} for m, f in board.trend]
@@ -146,4 +146,5 @@ class DashboardView(APIView):
             period = parse_period(raw_period) if raw_period else current(QUARTER, timezone.localdate())
         except PeriodError as exc:
             raise ValidationError({"period": [str(exc)]}) from None
-        return Response(DashboardSerializer(selectors.dashboard(org, period)).data)
+        # Every direct child (their number is the tree's shape, not the subtree's size), red first.
+        return Response(DashboardSerializer(selectors.dashboard(org, period, page_size=None)).data)

@@ -6,7 +6,11 @@ of this month, each with the one action it needs:
 - minutes held but not yet signed and locked → sign them;
 - a development step due by the month's end (or overdue) → the person's record;
 - this month's dues not yet fully paid (the dues ledger) → the collection grid;
-- a rectification item whose monthly update is owed by the month's end → report progress."""
+- a rectification item whose monthly update is owed by the month's end → report progress.
+
+The period's compliance card reads the branch's rollup row when it was computed today (the same
+figures compliance.metrics gives, one query) and computes them live otherwise. The notifications
+card lists the user's own latest in-app notifications (about the branch, on the branch page)."""
 
 import datetime
 from dataclasses import dataclass
@@ -21,8 +25,11 @@ from compliance.metrics import branch_metrics
 from compliance.models import RuleCode
 from compliance.periods import MONTH, containing
 
+from .selectors import current_row
+
 WEEK = datetime.timedelta(days=7)
 OPEN_ITEMS = 10
+NOTIFICATIONS = 5
 
 
 @dataclass
@@ -96,8 +103,7 @@ def todo(org, user, today=None):
                 reverse("members:detail", args=[person.pk]),
             )
         )
-    dues_row = branch_metrics_month(org, month, today)
-    unpaid = dues_row.dues_owing - dues_row.dues_paid_up if dues_row else 0
+    unpaid = month_dues_unpaid(org, month)
     if unpaid > 0:
         items.append(
             Todo(
@@ -132,10 +138,37 @@ def todo(org, user, today=None):
     return {"week": week, "month": rest}
 
 
-def branch_metrics_month(org, month, today):
-    """This month's figures for the branch (compliance.metrics: the dues ledger's numbers)."""
-    rows = branch_metrics(org, month, today=today).branches
-    return rows[0] if rows else None
+def month_dues_unpaid(org, month):
+    """Member-months of `month` the branch is owed and not paid in full — from the dues ledger's
+    summary, as compliance.metrics counts them (one query)."""
+    from dues import summary
+    from dues.models import period_of
+
+    code = period_of(month.start)
+    figures = summary.subtree_totals(org, code, code)
+    return figures["owing"] - figures["paid_up"]
+
+
+def period_row(org, period, today):
+    """The branch's compliance.metrics row for `period`: its rollup row when computed today, else
+    computed live (a period the rollups do not keep current)."""
+    row = current_row(org, period, today)
+    if row is None:
+        rows = branch_metrics(org, period, today=today).branches
+        row = rows[0] if rows else None
+    return row
+
+
+def notifications(user, org=None, n=NOTIFICATIONS):
+    """The user's own latest `n` in-app notifications (those about `org` when given), newest
+    first, and how many of those are unread — two queries."""
+    from notifications.models import Delivery
+
+    qs = Delivery.objects.visible_to(user).inbox()
+    if org is not None:
+        qs = qs.filter(organization=org)
+    latest = list(qs.order_by("-created_at", "-pk").only("pk", "kind", "title", "created_at", "read_at")[:n])
+    return {"latest": latest, "unread": qs.filter(read_at__isnull=True).count()}
 
 
 def open_items(org, today=None):

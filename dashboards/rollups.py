@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from branches.models import BRANCH_KINDS, Organization, OrgKind
 from compliance import engine
-from compliance.metrics import AMBER, GREEN, RED, branch_metrics
+from compliance.metrics import AMBER, GREEN, RED, BranchMetrics, RuleFigures, branch_metrics
 from compliance.periods import MONTH, QUARTER, YEAR, containing
 
 from .models import OrgFigures
@@ -52,6 +52,7 @@ INT_FIELDS = (
 )
 DEC_FIELDS = ("dues_due", "dues_paid", "arrears_owed", "collected", "remitted", "confirmed", "score_sum")
 STATUS_SLOTS = {engine.MET: 0, engine.LATE: 1, engine.OPEN: 2, engine.MISSING: 3}
+SLOT_STATUSES = {slot: status for status, slot in STATUS_SLOTS.items()}
 NOW = "now"
 BATCH = 2000
 
@@ -89,6 +90,25 @@ def branch_data(row):
     return data
 
 
+def branch_row(org, data):
+    """The compliance.metrics row a branch's rollup data was made from (`branch_data` reversed; the
+    rank, which needs the other branches, is left 0)."""
+    row = BranchMetrics(id=org.pk, name=org.name, path=org.path)
+    for name in INT_FIELDS[5:]:
+        setattr(row, name, data.get(name, 0))
+    for name in DEC_FIELDS[:-1]:
+        setattr(row, name, Decimal(data.get(name, "0")))
+    for code, counts in data.get("rules", {}).items():
+        status = next(SLOT_STATUSES[slot] for slot in range(4) if counts[slot])
+        row.rules[code] = RuleFigures(status, counts[4], counts[5])
+    row.score = Decimal(data["score"]) if data.get("score") is not None else None
+    row.rag = data.get("rag", GREEN)
+    row.reasons = [
+        (kind, code, Decimal(n) if kind == "score" else int(n)) for kind, code, n in data.get("reasons", [])
+    ]
+    return row
+
+
 def add(total, data, sign=1):
     """total += sign × data (the summable parts), in place."""
     for name in INT_FIELDS:
@@ -110,6 +130,13 @@ def add(total, data, sign=1):
 def periods_of(day):
     """The month, quarter and year containing `day`."""
     return [containing(MONTH, day), containing(QUARTER, day), containing(YEAR, day)]
+
+
+def current_periods(today):
+    """The periods whose statuses move with the calendar: the month, quarter and year of today and
+    of the previous month (a window ends, arrears grow a month) — what the nightly run rebuilds."""
+    previous = containing(MONTH, today).start - datetime.timedelta(days=1)
+    return list({p.code: p for day in (previous, today) for p in periods_of(day)}.values())
 
 
 def periods_between(first, last):

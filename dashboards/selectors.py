@@ -1,11 +1,16 @@
-"""The committee dashboard's figures from the rollups: the organisation's own row, its children's,
-and the twelve months up to the period's end — three queries whatever the subtree's size
-(children, score rules, rows)."""
+"""The committee dashboard's figures from the rollups — a fixed amount of work whatever the
+subtree's size: the organisation's own rows (the period, the `now` row and the twelve months up to
+the period's end), its direct children's rows for the period (to judge and sort them), and the
+twelve month rows of one page of children (the heat-map). Four queries: children, score rules,
+rows, the page's months. Nothing reads below the direct children: their rows hold the subtree sums.
+"""
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,9 +21,10 @@ from compliance.models import RuleCode
 from compliance.periods import MONTH, containing
 
 from .models import OrgFigures
-from .rollups import NOW, empty
+from .rollups import NOW, branch_row, empty
 
 TREND_MONTHS = 12
+RANK_PAGE = 10  # children per page of the ranking (and of the heat-map and the collection bars)
 FUNNEL = ("applicant", "activist", "development_target", "probationary", "full")
 RAG_LABELS = {RED: gettext_lazy("红"), AMBER: gettext_lazy("黄"), GREEN: gettext_lazy("绿")}
 
@@ -36,6 +42,14 @@ def dec(data, name):
     return Decimal(data.get(name, "0"))
 
 
+def meeting_rate(rules):
+    """% of decided rule-windows (per branch and rule) met or made up late, from a row's `rules`."""
+    met = late = missing = 0
+    for m, lt, _o, ms, _r, _h in rules.values():
+        met, late, missing = met + m, late + lt, missing + ms
+    return pct(met + late, met + late + missing)
+
+
 @dataclass
 class Figures:
     """One organisation's figures for a period, read from its rollup row."""
@@ -49,48 +63,48 @@ class Figures:
             return data[name]
         raise AttributeError(name)
 
-    @property
+    @cached_property
     def dues_due(self):
         return dec(self.data, "dues_due")
 
-    @property
+    @cached_property
     def dues_paid(self):
         return dec(self.data, "dues_paid")
 
-    @property
+    @cached_property
     def collected(self):
         return dec(self.data, "collected")
 
-    @property
+    @cached_property
     def remitted(self):
         return dec(self.data, "remitted")
 
-    @property
+    @cached_property
     def confirmed(self):
         return dec(self.data, "confirmed")
 
-    @property
+    @cached_property
     def arrears_owed(self):
         return dec(self.data, "arrears_owed")
 
-    @property
+    @cached_property
     def rate_amount(self):
         return pct(self.dues_paid, self.dues_due)
 
-    @property
+    @cached_property
     def rate_heads(self):
         return pct(self.data["dues_paid_up"], self.data["dues_owing"])
 
-    @property
+    @cached_property
     def attendance_rate(self):
         return pct(self.data["att_present"], self.data["att_expected"])
 
-    @property
+    @cached_property
     def close_rate(self):
         closed = self.data["items_closed"]
         return pct(closed, closed + self.data["items_open"])
 
-    @property
+    @cached_property
     def remittance_status(self):
         return remittance_status(self.collected, self.remitted, self.confirmed)
 
@@ -109,19 +123,15 @@ class Figures:
             "held": held,
         }
 
-    @property
+    @cached_property
     def meeting_rate(self):
-        """% of decided rule-windows (per branch and rule) met or made up late."""
-        met = late = missing = 0
-        for m, lt, _o, ms, _r, _h in self.rules.values():
-            met, late, missing = met + m, late + lt, missing + ms
-        return pct(met + late, met + late + missing)
+        return meeting_rate(self.rules)
 
-    @property
+    @cached_property
     def rules_missing(self):
         return sum(c[3] for c in self.rules.values())
 
-    @property
+    @cached_property
     def mean_score(self):
         scored = self.data["scored"]
         return (dec(self.data, "score_sum") / scored).quantize(Decimal("0.1")) if scored else None
@@ -133,7 +143,7 @@ class Child:
     figures: Figures
     score: Decimal | None = None
     rag: str = GREEN
-    reasons: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)  # [(kind, code, n)]; shown: [(kind, code, n, text)]
     heat: list = field(default_factory=list)
 
     @property
@@ -168,7 +178,7 @@ def _judge(child, rules):
     if child.is_branch:
         child.score = Decimal(data["score"]) if data.get("score") is not None else None
         child.rag = data.get("rag", GREEN)
-        child.reasons = [(k, c, n, reason_text(k, c, n)) for k, c, n in data.get("reasons", [])]
+        child.reasons = [tuple(r) for r in data.get("reasons", [])]
         return
     rule = rule_for(child.org.path, rules)
     child.score = child.figures.mean_score
@@ -189,15 +199,20 @@ def _judge(child, rules):
         child.rag = RED
     elif child.score < rule.amber_below or reasons:
         child.rag = AMBER
-    child.reasons = [(k, c, n, reason_text(k, c, n)) for k, c, n in reasons]
+    child.reasons = reasons
 
 
+def _or(value, fallback):
+    return fallback if value is None else value
+
+
+# Children come in tree order; sorting is stable (also in reverse), so ties keep it.
 SORTS = {
-    "rag": lambda c: (RAG_ORDER[c.rag], c.score if c.score is not None else Decimal(999)),
-    "score": lambda c: c.score if c.score is not None else Decimal(-1),
+    "rag": lambda c: (RAG_ORDER[c.rag], _or(c.score, Decimal(999))),
+    "score": lambda c: _or(c.score, Decimal(-1)),
     "name": lambda c: c.org.path,
-    "meetings": lambda c: c.figures.meeting_rate if c.figures.meeting_rate is not None else Decimal(-1),
-    "dues": lambda c: c.figures.rate_amount if c.figures.rate_amount is not None else Decimal(-1),
+    "meetings": lambda c: _or(c.figures.meeting_rate, Decimal(-1)),
+    "dues": lambda c: _or(c.figures.rate_amount, Decimal(-1)),
     "items": lambda c: c.figures.data["items_overdue"],
 }
 
@@ -208,10 +223,16 @@ class Dashboard:
     period: object
     figures: Figures
     structure: dict
-    children: list
+    children: list  # one page of the direct children, sorted (all of them without a page size)
     trend: list  # [(month, Figures)]
     months: list
     built: bool
+    sort: str = "rag"
+    descending: bool = False
+    page: int = 1
+    pages: int = 1
+    total_children: int = 0
+    first: int = 1  # the page's first row number (1-based)
 
     @property
     def rule_rows(self):
@@ -238,22 +259,31 @@ class Dashboard:
             for code in FUNNEL
         ]
 
-    def sorted_children(self, key="rag", descending=False):
-        return sorted(self.children, key=SORTS.get(key, SORTS["rag"]), reverse=descending)
+    @property
+    def has_previous(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
 
 
-def dashboard(org, period):
-    """The committee dashboard for `org` and `period` from the rollups (see the module docstring)."""
+def dashboard(org, period, *, sort="rag", descending=False, page=1, page_size=RANK_PAGE):
+    """The committee dashboard for `org` and `period` from the rollups (see the module docstring):
+    every direct child judged and sorted by `sort`, then page `page` of `page_size` of them with
+    its heat-map months. `page_size=None`: every child, no heat-map (the API)."""
     children = list(
         Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1)
         .exclude(kind=OrgKind.PARTY_GROUP)
+        .only("pk", "path", "depth", "kind", "name", "short_name")
         .order_by("path")
     )
     months = trend_months(period)
-    codes = {period.code, NOW, *(m.code for m in months)}
+    own_codes = {period.code, NOW, *(m.code for m in months)}
     rows = {}
     for org_id, code, data in OrgFigures.objects.filter(
-        organization_id__in=[org.pk, *(c.pk for c in children)], period__in=codes
+        Q(organization_id=org.pk, period__in=own_codes)
+        | Q(organization_id__in=[c.pk for c in children], period=period.code)
     ).values_list("organization_id", "period", "data"):
         rows[(org_id, code)] = data
 
@@ -262,31 +292,77 @@ def dashboard(org, period):
         return Figures(data or empty(), built=data is not None)
 
     rules = _rules_by_scope(min(period.end, timezone.localdate()))
-    out = []
+    judged = []
     for child in children:
         c = Child(org=child, figures=figures(child.pk, period.code))
         _judge(c, rules)
-        c.heat = [(m, figures(child.pk, m.code).meeting_rate) for m in months]
-        out.append(c)
+        judged.append(c)
+    sort = sort if sort in SORTS else "rag"
+    judged.sort(key=SORTS[sort], reverse=descending)
+    total = len(judged)
+    if page_size:
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, page), pages)
+        shown = judged[(page - 1) * page_size : page * page_size]
+        _heat(shown, months)
+    else:
+        page, pages, shown = 1, 1, judged
+    for c in shown:  # worded only for the children shown
+        c.reasons = [(k, code, n, reason_text(k, code, n)) for k, code, n in c.reasons]
     own = figures(org.pk, period.code)
     return Dashboard(
         org=org,
         period=period,
         figures=own,
         structure=rows.get((org.pk, NOW), {}).get("structure", {}),
-        children=out,
+        children=shown,
         trend=[(m, figures(org.pk, m.code)) for m in months],
         months=months,
         built=own.built,
+        sort=sort,
+        descending=descending,
+        page=page,
+        pages=pages,
+        total_children=total,
+        first=(page - 1) * (page_size or 0) + 1,
     )
+
+
+def _heat(children, months):
+    """Each child's meeting rate per month (one query: only the rows' `rules`, for one page)."""
+    if not children:
+        return
+    codes = [(m, m.code) for m in months]
+    rules = {
+        (org_id, code): value
+        for org_id, code, value in OrgFigures.objects.filter(
+            organization_id__in=[c.org.pk for c in children], period__in=[code for _m, code in codes]
+        ).values_list("organization_id", "period", "data__rules")
+    }
+    for c in children:
+        pk = c.org.pk
+        c.heat = [(m, meeting_rate(rules.get((pk, code)) or {})) for m, code in codes]
+
+
+def current_row(org, period, today):
+    """A branch's figures for `period` from its rollup row when that row was computed today (the
+    nightly run and every refresh stamp the day; statuses move with the calendar), else None."""
+    data = (
+        OrgFigures.objects.filter(organization=org, period=period.code, computed_on=today)
+        .values_list("data", flat=True)
+        .first()
+    )
+    return branch_row(org, data) if data is not None else None
 
 
 def _num(value):
     return float(value) if value is not None else None
 
 
-def chart_data(board, children, period):
-    """What the ECharts on the page draw (the same numbers as the tables beside them)."""
+def chart_data(board):
+    """What the ECharts on the page draw (the same numbers as the tables beside them); the heat-map
+    and the bars cover the ranking's page of children."""
+    children = board.children
     return {
         "months": [m.code for m in board.months],
         "trend": {

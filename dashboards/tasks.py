@@ -5,7 +5,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from compliance.periods import MONTH, containing, parse_period
+from compliance.periods import parse_period
 
 from . import rollups
 
@@ -45,6 +45,4 @@ def refresh_current():
     """Nightly: statuses move with the calendar (a window ends, arrears grow a month), so the
     current and the previous month's month, quarter and year are rebuilt, and the `now` rows."""
     today = timezone.localdate()
-    previous = containing(MONTH, today).start - datetime.timedelta(days=1)
-    periods = {p.code: p for day in (previous, today) for p in rollups.periods_of(day)}
-    return rollups.rebuild(list(periods.values()), today=today)
+    return rollups.rebuild(rollups.current_periods(today), today=today)

@@ -55,7 +55,7 @@
 
   chart("chart-funnel", {
     tooltip: { trigger: "item" },
-    series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "10%", data: data.funnel,
+    series: [{ type: "funnel", sort: "none", left: "5%", width: "55%", top: 10, bottom: 10, minSize: "10%", data: data.funnel,
       label: { formatter: "{b}: {c}" } }]
   });
 

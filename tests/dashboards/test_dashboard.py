@@ -200,3 +200,11 @@ def test_a_period_not_built_says_so(cast, world, client_for):
     with time_machine.travel(TODAY):
         html = client_for(cast.committee).get(f"/dashboard/?org={cast.c1.pk}&period=2024").content.decode()
     assert 'data-testid="not-built"' in html
+
+
+def test_branch_row_reverses_branch_data(cast, world):
+    with time_machine.travel(TODAY):
+        row = branch_metrics(cast.a, parse_period(Q2)).branches[0]
+    row.rank = 0  # the rank needs the other branches: not kept in a branch's row
+    assert row.rules and row.reasons and row.score is not None  # a row with something to lose
+    assert rollups.branch_row(cast.a, rollups.branch_data(row)) == row

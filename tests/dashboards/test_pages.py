@@ -1,6 +1,7 @@
 """The branch page (the secretary's home) and the member page against hand-built data, and the
 query counts of their lists and of the ranking (1 row and 50 rows)."""
 
+import dataclasses
 import datetime
 
 import pytest
@@ -138,3 +139,64 @@ def test_shanghai_month_boundary_on_the_member_page(cast, world, client_for):
     late_july = datetime.datetime(2026, 7, 31, 23, 30, tzinfo=SHANGHAI)
     response = get(client_for(cast.member_a), "/dashboard/me/", when=late_july)
     assert response.context["arrears"].months == 0
+
+
+def test_the_ranking_is_paged_after_sorting_every_child(cast, client_for, api_for):
+    """50 children of 第二机关党委: all are judged and sorted, one page is shown (with its heat-map
+    and bars), the red branch first although its name sorts last."""
+    from branches.models import Organization
+    from dashboards.selectors import RANK_PAGE
+
+    c2 = Organization.objects.get(pk=cast.c2.pk)
+    for i in range(49):
+        Organization.objects.add_child(
+            Organization.objects.get(pk=c2.pk), {"name": f"新支部{i:02d}", "kind": "branch", "field": "organ"}
+        )
+    with time_machine.travel(TODAY):
+        rollups.rebuild([parse_period("2026-Q2")])
+    client = client_for(cast.admin)
+    url = f"/dashboard/?org={c2.pk}&period=2026-Q2"
+    first = get(client, url)
+    rows = first.context["rows"]
+    board = first.context["board"]
+    assert (board.total_children, board.pages, len(rows)) == (50, 5, RANK_PAGE)
+    assert len(first.context["chart_data"]["heat"]["rows"]) == RANK_PAGE
+    assert len(first.context["chart_data"]["collection"]["names"]) == RANK_PAGE
+    assert all(len(r["heat"]) == 12 for r in rows)
+    rags = [r["rag"] for r in rows]
+    assert rags == sorted(rags, key=["red", "amber", "green"].index)
+    assert 'data-testid="ranking-pages"' in first.content.decode()
+    by_name = [
+        r["name"] for p in range(1, 6) for r in get(client, f"{url}&sort=name&page={p}").context["rows"]
+    ]
+    assert by_name == sorted(by_name) and len(set(by_name)) == 50  # every child once, in tree order
+    last = get(client, f"{url}&sort=name&page=99").context["board"]
+    assert last.page == 5  # past the end: the last page
+    with time_machine.travel(TODAY):
+        api = api_for(cast.admin).get(f"/api/v1/dashboard/?org={c2.pk}&period=2026-Q2").json()
+    assert [c["name"] for c in api["children"][:RANK_PAGE]] == [r["name"] for r in rows]
+    assert len(api["children"]) == 50  # the API lists every child
+
+
+def test_the_branch_page_reads_todays_rollup_row_and_agrees_with_the_metrics(cast, world, client_for):
+    from compliance.metrics import branch_metrics
+    from dashboards.models import OrgFigures
+
+    q2 = parse_period("2026-Q2")
+    client = client_for(cast.secretary_a)
+    url = f"/dashboard/branch/{cast.a.pk}/?period=2026-Q2"
+    live_queries = _count(client, url)  # no rollup: computed live
+    with time_machine.travel(TODAY):
+        rollups.rebuild([q2])
+        live = branch_metrics(cast.a, q2).branches[0]
+    response = get(client, url)
+    row = response.context["row"]
+    live.rank = row.rank = 0  # the rank needs the other branches; the page does not show it
+    assert row == live
+    assert _count(client, url) < live_queries
+    # A row computed on another day is not used: statuses move with the calendar.
+    OrgFigures.objects.filter(organization=cast.a, period=q2.code).update(
+        computed_on=datetime.date(2026, 7, 9), data={}
+    )
+    assert dataclasses.replace(get(client, url).context["row"], rank=0) == live
+    assert _count(client, url) == live_queries

@@ -20,3 +20,17 @@ def test_counts_from_decimal_sums_are_stored_as_ints():
     data = branch_data(row)
     assert json.loads(json.dumps(data))[INT_FIELDS[5]] == 3
     assert all(type(data[name]) is int for name in INT_FIELDS)
+
+
+def test_current_periods_reach_back_into_the_previous_month():
+    import datetime
+
+    from dashboards.rollups import current_periods
+
+    def codes(day):
+        return sorted(p.code for p in current_periods(day))
+
+    assert codes(datetime.date(2026, 7, 10)) == ["2026", "2026-06", "2026-07", "2026-Q2", "2026-Q3"]
+    assert codes(datetime.date(2026, 8, 31)) == ["2026", "2026-07", "2026-08", "2026-Q3"]
+    # New year's day: last December's month, quarter and year are still moving.
+    assert codes(datetime.date(2026, 1, 1)) == ["2025", "2025-12", "2025-Q4", "2026", "2026-01", "2026-Q1"]

@@ -54,3 +54,18 @@ def test_rebuild_command(tier_s):
     assert OrgFigures.objects.filter(organization=tier_s, period="now").exists()
     with pytest.raises(CommandError, match="--since"):
         call_command("rebuild_dashboards", "--since", "2026-13", stdout=io.StringIO())
+
+
+def test_post_load_stamps_todays_periods_as_the_nightly_run_does(tier_s):
+    import datetime
+
+    from dashboards import rollups, scale
+
+    today = timezone.localdate()
+    OrgFigures.objects.update(computed_on=today - datetime.timedelta(days=3))
+    scale.post_load({"tier": "S", "root": tier_s, "stdout": io.StringIO()})
+    fresh = set(OrgFigures.objects.filter(computed_on=today).values_list("period", flat=True))
+    assert fresh == {p.code for p in rollups.current_periods(today)} | {"now"}
+    old = current(QUARTER, today).previous().previous()  # two quarters back: not the calendar's
+    assert not OrgFigures.objects.filter(period=old.code, computed_on=today).exists()
+    assert OrgFigures.objects.filter(period=old.code).exists()
