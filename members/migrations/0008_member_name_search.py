@@ -57,7 +57,9 @@ class Migration(migrations.Migration):
             name="name_search",
             field=models.TextField(blank=True, default="", editable=False),
         ),
-        migrations.RunPython(fill_name_search, migrations.RunPython.noop, elidable=True),
+        # The indexes before the fill: rows updated first would leave heap-only tuple chains that a
+        # new index cannot use until every transaction older than it has ended (indcheckxmin).
         TrigramExtension(),
         migrations.RunPython(create_indexes, drop_indexes),
+        migrations.RunPython(fill_name_search, migrations.RunPython.noop, elidable=True),
     ]
