@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
+from branches.choices import ChoiceLabels
 from branches.models import BRANCH_KINDS, Organization, OrgKind
 
 from ..protected import (
@@ -101,7 +102,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(id_hash=keyed_hash(normalise_id_number(value)))
 
 
-class Member(models.Model):
+class Member(ChoiceLabels, models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = models.CharField(
         _("姓名拼音首字母"), max_length=20, blank=True, db_index=True, editable=False
