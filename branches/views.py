@@ -80,7 +80,7 @@ def detail(request, pk):
             Member.objects.visible_to(request.user)
             .filter(**{field: org})
             .select_related("party_group")
-            .defer("id_number", "phone")
+            .without_protected()
             .order_by("name")[:200]
         )
     context = {

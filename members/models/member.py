@@ -72,6 +72,10 @@ def search_text(text):
     return f" {' '.join(text.upper())} " if text else ""
 
 
+# The encrypted fields (EncryptedTextField): reading a row decrypts each of them.
+PROTECTED_FIELDS = ("id_number", "phone")
+
+
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Members of every branch the user may see; a plain member sees only their own record."""
@@ -93,6 +97,11 @@ class MemberQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def without_protected(self):
+        """For lists and choices that show names: the 身份证号 and phone ciphertexts left unread
+        (each costs a Fernet decryption per row; the masked copies stay available)."""
+        return self.defer(*PROTECTED_FIELDS)
 
     def current(self):
         return self.filter(status__in=CURRENT_STATUSES)
