@@ -4,7 +4,6 @@ PostgreSQL the pg_trgm extension with a trigram GIN index on it and on `id_maske
 tail search). The indexes are created here rather than in the model's Meta because SQLite has no
 GIN index: there the same queries run without them."""
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 BATCH = 2000
@@ -35,10 +34,24 @@ def fill_name_search(apps, schema_editor):
 def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # pg_trgm is a trusted extension: the database's owner may create it. Left in place when the
+    # migration is reversed (Django's TrigramExtension cannot be reversed on SQLite).
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, column in INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON members_member USING gin ({column} gin_trgm_ops)"
         )
+
+
+def settle_indexes(apps, schema_editor):
+    """After the fill: the rows it wrote wait in the GIN indexes' pending lists (scanned in full by
+    every search until a vacuum merges them: 15 ms instead of 0.7 at tier M), and the planner has
+    no statistics for the new column. Both are done here (VACUUM cannot run in a migration)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in INDEXES:
+        schema_editor.execute(f"SELECT gin_clean_pending_list('{name}'::regclass)")
+    schema_editor.execute("ANALYZE members_member")
 
 
 def drop_indexes(apps, schema_editor):
@@ -59,7 +72,7 @@ class Migration(migrations.Migration):
         ),
         # The indexes before the fill: rows updated first would leave heap-only tuple chains that a
         # new index cannot use until every transaction older than it has ended (indcheckxmin).
-        TrigramExtension(),
         migrations.RunPython(create_indexes, drop_indexes),
         migrations.RunPython(fill_name_search, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(settle_indexes, migrations.RunPython.noop, elidable=True),
     ]
