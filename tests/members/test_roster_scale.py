@@ -180,3 +180,14 @@ def test_under_the_cap_the_roster_shows_the_exact_total(cast, client_for):
     body = client_for(cast.committee).get(reverse("members:roster")).content.decode()
     total = Member.objects.visible_to(cast.committee).current().count()
     assert f"第 1 / 2 页，共 {total} 条" in body
+
+
+def test_the_search_form_stays_out_of_the_audit_trail(cast):
+    """Derived like the pinyin initials: a change of name is audited once, as the name."""
+    from audit.models import AuditEntry
+
+    member = make_member(cast.a, "王芳")
+    member.name = "王芳芳"
+    member.save(update_fields=["name"])
+    entry = AuditEntry.objects.for_object(member).order_by("-pk").first()
+    assert "name" in entry.changes and "name_search" not in entry.changes
