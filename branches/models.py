@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from .choices import ChoiceLabels
+
 
 class OrgKind(models.TextChoices):
     COMMITTEE = "committee", _("党委")
@@ -71,7 +73,7 @@ class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
         return OrganizationQuerySet(self.model, using=self._db).order_by("path")
 
 
-class Organization(MP_Node):
+class Organization(ChoiceLabels, MP_Node):
     name = models.CharField(_("名称"), max_length=120)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=OrgKind.choices)
@@ -295,7 +297,7 @@ class CommitteePostQuerySet(models.QuerySet):
         return post.member if post else None
 
 
-class CommitteePost(models.Model):
+class CommitteePost(ChoiceLabels, models.Model):
     """A person holding a post in an organisation for a period (elected, then approved above)."""
 
     organization = models.ForeignKey(

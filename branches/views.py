@@ -63,7 +63,11 @@ def detail(request, pk):
     )
     today = timezone.localdate()
     posts = list(
-        CommitteePost.objects.current(today).filter(organization=org).select_related("member").in_rank_order()
+        CommitteePost.objects.current(today)
+        .filter(organization=org)
+        .select_related("member")
+        .defer("member__id_number", "member__phone")  # names: no ciphertexts to decrypt
+        .in_rank_order()
     )
     has_secretary = any(p.role == PostRole.SECRETARY for p in posts)
     members = []
@@ -76,6 +80,7 @@ def detail(request, pk):
             Member.objects.visible_to(request.user)
             .filter(**{field: org})
             .select_related("party_group")
+            .without_protected()
             .order_by("name")[:200]
         )
     context = {

@@ -257,23 +257,35 @@ class _Rules:
         return out
 
 
-def evaluate(org, period, *, today=None):
-    """The compliance of `org` (a branch, or every branch in a committee's subtree) for `period`."""
+def evaluate(org, period, *, today=None, only=None):
+    """The compliance of `org` (a branch, or every branch in a committee's subtree) for `period`.
+
+    `only` (branches of the subtree, e.g. a page of them) narrows every query to those branches:
+    the same fixed number of queries, their cost following the page instead of the subtree. The
+    report's roll-up is then over those branches only."""
     today = today or timezone.localdate()
     rules = _Rules()
     # 1 — branches and their party groups in the subtree.
+    orgs = Organization.objects.filter(path__startswith=org.path)
+    within = None  # the branch ids every query is narrowed to (None: the whole subtree)
+    if only is not None:
+        within = {b.pk for b in only}
+        under = Q()
+        for branch in only:
+            under |= Q(path__startswith=branch.path)
+        orgs = orgs.filter(under) if within else orgs.none()
     branches, groups = [], defaultdict(list)
     for row in (
-        Organization.objects.filter(path__startswith=org.path, kind__in=(*BRANCH_KINDS, OrgKind.PARTY_GROUP))
+        orgs.filter(kind__in=(*BRANCH_KINDS, OrgKind.PARTY_GROUP))
         .order_by("path")
         .values("id", "name", "path", "kind")
     ):
         if row["kind"] == OrgKind.PARTY_GROUP:
             groups[row["path"][: -Organization.steplen]].append(row)
-        else:
+        elif within is None or row["id"] in within:
             branches.append(row)
     # 2 — full members per branch (支委会 only where ≥ 7: a committee exists).
-    full = dict(_full_member_counts(org)) if branches else {}
+    full = dict(_full_member_counts(org, within)) if branches else {}
     # Each branch's windows per rule; branches under the same overriding scopes share them.
     plans = {}
     spans = defaultdict(lambda: [datetime.date.max, datetime.date.min])
@@ -286,8 +298,8 @@ def evaluate(org, period, *, today=None):
                     span = spans[code]
                     span[0], span[1] = min(span[0], window.start), max(span[1], window.end)
         branch["key"] = key
-    meetings = _locked_meetings(org, spans) if branches else {}
-    talks = _talks(org, spans.get(RuleCode.TALK)) if branches else {}
+    meetings = _locked_meetings(org, spans, within) if branches else {}
+    talks = _talks(org, spans.get(RuleCode.TALK), within) if branches else {}
 
     pair_types = [(pair, str(label)) for pair, label in TalkPairType.choices]
     results = []
@@ -328,11 +340,19 @@ def evaluate(org, period, *, today=None):
     return Report(org=org, period=period, today=today, branches=results, rules=_roll_up(results))
 
 
-def _full_member_counts(org):
+def _in_subtree(qs, org, within, field):
+    """`qs` narrowed to the subtree of `org`, or to the branches `within` (ids) when given."""
+    if within is not None:
+        return qs.filter(**{f"{field}_id__in": within})
+    return qs.filter(**{f"{field}__path__startswith": org.path})
+
+
+def _full_member_counts(org, within=None):
     from members.models import Member
 
     return (
-        Member.objects.filter(branch__path__startswith=org.path, status=MemberStatus.FULL)
+        _in_subtree(Member.objects.filter(status=MemberStatus.FULL), org, within, "branch")
+        .order_by()  # not Member's default order: it joins the branch
         .values("branch_id")
         .annotate(n=Count("id"))
         .values_list("branch_id", "n")
@@ -362,7 +382,7 @@ def _window(window, rule, items, today, *, unit_id=None, unit=""):
     return WindowResult(window, need, len(ids), status, ids, unit_id, unit)
 
 
-def _locked_meetings(org, spans):
+def _locked_meetings(org, spans, within=None):
     """{(branch id, rule code): [(held_on, locked_on, id, party_group_id)]} — one query over the
     subtree for every rule's date span."""
     conditions = Q()
@@ -380,8 +400,7 @@ def _locked_meetings(org, spans):
         return {}
     out = defaultdict(list)
     rows = (
-        Meeting.objects.locked()
-        .filter(organization__path__startswith=org.path)
+        _in_subtree(Meeting.objects.locked(), org, within, "organization")
         .filter(conditions)
         .values_list(
             "id",
@@ -410,14 +429,14 @@ def _locked_meetings(org, spans):
     return out
 
 
-def _talks(org, span):
+def _talks(org, span, within=None):
     """{branch id: [(held_on, held_on, id, pair_type)]}: a talk is a record, it counts on its date."""
     if span is None:
         return {}
     out = defaultdict(list)
     rows = (
-        Talk.objects.filter(
-            organization__path__startswith=org.path, held_on__gte=span[0], held_on__lte=span[1]
+        _in_subtree(
+            Talk.objects.filter(held_on__gte=span[0], held_on__lte=span[1]), org, within, "organization"
         )
         .values_list("id", "organization_id", "pair_type", "held_on")
         .order_by("held_on", "id")

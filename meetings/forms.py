@@ -160,7 +160,11 @@ class RecordForm(_MeetingForm):
         self.fields["kind"].choices = MeetingKind.choices
         people = Member.objects.none()
         if self.branch is not None:
-            people = Member.objects.visible_to(user).filter(status__in=ACTIVE_STATUSES, branch=self.branch)
+            people = (
+                Member.objects.visible_to(user)
+                .without_protected()
+                .filter(status__in=ACTIVE_STATUSES, branch=self.branch)
+            )
         people = people.order_by("name", "pk")
         for name in ("host", "recorder", "lecturer"):
             self.fields[name].queryset = people
@@ -181,6 +185,7 @@ class AdjustForm(forms.Form):
         on_list = meeting.attendance.filter(expected=True).values("member_id")
         self.fields["member"].queryset = (
             Member.objects.visible_to(user)
+            .without_protected()
             .filter(status__in=ACTIVE_STATUSES, branch=meeting.organization)
             .exclude(pk__in=on_list)
             .order_by("name")
@@ -218,6 +223,7 @@ class ActionItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (
             Member.objects.visible_to(user)
+            .without_protected()
             .filter(status__in=ACTIVE_STATUSES, branch=meeting.organization)
             .order_by("name")
         )
@@ -291,7 +297,7 @@ class TalkForm(forms.Form):
             branch = branches.first()
         if branch is not None:
             self.fields["organization"].initial = branch.pk
-        people = Member.objects.visible_to(user).filter(status__in=ACTIVE_STATUSES)
+        people = Member.objects.visible_to(user).without_protected().filter(status__in=ACTIVE_STATUSES)
         people = people.filter(branch=branch) if branch is not None else people.filter(branch__in=branches)
         self.fields["participants"].queryset = people.select_related("branch").order_by(
             "branch__path", "name"

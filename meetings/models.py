@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from branches.choices import ChoiceLabels
 from branches.models import Organization
 
 
@@ -89,7 +90,7 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(kind=kind)
 
 
-class Meeting(models.Model):
+class Meeting(ChoiceLabels, models.Model):
     organization = models.ForeignKey(
         Organization, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="meetings"
     )
@@ -258,7 +259,7 @@ class AttendanceStatus(models.TextChoices):
 ATTENDED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 
-class Attendance(models.Model):
+class Attendance(ChoiceLabels, models.Model):
     """One expected (or added) person at a meeting. `has_vote` and `quorum_excluded` are fixed at
     the meeting date: full members vote; probationary members attend without a vote; an approved
     quorum exclusion removes the person from the base (条例§11, 中组部)."""
@@ -373,7 +374,7 @@ def attachment_path(instance, filename):
     return f"meetings/{instance.meeting_id}/{filename}"
 
 
-class Attachment(models.Model):
+class Attachment(ChoiceLabels, models.Model):
     meeting = models.ForeignKey(
         Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="attachments"
     )

@@ -344,7 +344,11 @@ def detail(request, pk):
     resolutions = list(meeting.resolutions.all())
     context = {
         "meeting": meeting,
-        "attendance": list(meeting.attendance.select_related("member").order_by("-expected", "member__name")),
+        "attendance": list(
+            meeting.attendance.select_related("member")
+            .defer("member__id_number", "member__phone")  # names: no ciphertexts to decrypt
+            .order_by("-expected", "member__name")
+        ),
         "resolutions": resolutions,
         "action_items": list(meeting.action_items.select_related("owner")),
         "attachments": list(meeting.attachments.all()),

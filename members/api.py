@@ -4,8 +4,6 @@ Every queryset starts from `Member.objects.visible_to(user)` (a foreign member i
 write goes through the services (`members.services`), and the protected values leave the server
 only through the audited `reveal` action: lists and details carry the masked copies."""
 
-import re
-
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,13 +28,13 @@ from .models import (
     MemberStatus,
 )
 from .pipeline import STEP_BY_NO
+from .selectors import search_q
 from .services.development import RuleWarnings, assessment_record, step_record
 from .services.records import MEMBER_FIELDS, member_create, member_reveal, member_update
 
 # The ciphertext columns are never loaded for a list or a detail: nothing decrypts them except the
 # audited reveal (and the services, which fetch their own row).
 PROTECTED = ("id_number", "phone")
-ID_TAIL = re.compile(r"^\d{3}[\dX]$")
 # No DRF `search` here: members are searched by `q` (name, pinyin initials, ID tail).
 FILTER_BACKENDS = [filters.DjangoFilterBackend, OrderingFilter]
 
@@ -201,15 +199,7 @@ class MemberFilter(filters.FilterSet):
         return qs.filter(status__in=CURRENT_STATUSES) if value else qs.exclude(status__in=CURRENT_STATUSES)
 
     def filter_q(self, qs, name, value):
-        value = value.strip()
-        if not value:
-            return qs
-        match = Q(name__icontains=value)
-        if value.isascii() and value.isalpha():
-            match |= Q(name_initials__startswith=value.lower())
-        if ID_TAIL.match(value.upper()):
-            match |= Q(id_masked__endswith=value.upper())
-        return qs.filter(match)
+        return qs.filter(search_q(value))  # the roster's search, through the same indexes
 
 
 class MemberViewSet(

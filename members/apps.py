@@ -21,6 +21,8 @@ class MembersConfig(AppConfig):
         )
 
         # Protected values never enter the trail in clear: only their masked copies are tracked.
-        register(Member, exclude=("id_number", "phone", "id_hash", "phone_hash", "name_initials"))
+        register(
+            Member, exclude=("id_number", "phone", "id_hash", "phone_hash", "name_initials", "name_search")
+        )
         for model in (DevelopmentRule, DevelopmentStep, Assessment, Transfer, MobileRecord, MobileReport):
             register(model)

@@ -721,7 +721,7 @@ def _write(user, roster_import, result):
         )
         fields = {"updated_at", "next_step_no", "next_step_due", "next_step_earliest"}
         derived = {
-            "name": ("name_initials",),
+            "name": ("name_initials", "name_search"),
             "id_number": ("id_hash", "id_masked"),
             "phone": ("phone_hash", "phone_masked"),
         }

@@ -91,23 +91,24 @@ def categories(qs):
     )
 
 
-def with_counts(ledgers, user, today=None):
+def _counts(today):
+    return {
+        "total": Count("pk"),
+        "closed": Count("pk", filter=Q(status=ItemStatus.CLOSED)),
+        "overdue": Count("pk", filter=Q(deadline__lt=today, status__in=ACTIVE_STATUSES)),
+        "waiting": Count("pk", filter=Q(status=ItemStatus.CLOSEOUT_REQUESTED)),
+    }
+
+
+def with_counts(ledgers, user, today=None, *, items=None):
     """Attach to each ledger (a page of them) the counts of the items the user may see in it —
-    total, closed, overdue, waiting for verification — from one aggregate query."""
+    total, closed, overdue, waiting for verification — from one aggregate query (over `items`,
+    the visible items of those ledgers, when the caller has them: `Item.objects.in_ledger`)."""
     today = today or timezone.localdate()
     ledgers = list(ledgers)
-    rows = (
-        Item.objects.visible_to(user)
-        .filter(ledger_id__in=[lg.pk for lg in ledgers])
-        .order_by()
-        .values("ledger_id")
-        .annotate(
-            total=Count("pk"),
-            closed=Count("pk", filter=Q(status=ItemStatus.CLOSED)),
-            overdue=Count("pk", filter=Q(deadline__lt=today, status__in=ACTIVE_STATUSES)),
-            waiting=Count("pk", filter=Q(status=ItemStatus.CLOSEOUT_REQUESTED)),
-        )
-    )
+    if items is None:
+        items = Item.objects.visible_to(user).filter(ledger_id__in=[lg.pk for lg in ledgers])
+    rows = items.order_by().values("ledger_id").annotate(**_counts(today))
     counts = {r["ledger_id"]: r for r in rows} if ledgers else {}
     for ledger in ledgers:
         c = counts.get(ledger.pk, {})

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from branches.choices import ChoiceLabels
 from branches.models import Organization
 from members.models import DuesCategory
 
@@ -64,7 +65,7 @@ class DuesBaseQuerySet(models.QuerySet):
         return _scoped(self, user, "")
 
 
-class DuesBase(models.Model):
+class DuesBase(ChoiceLabels, models.Model):
     """党费基数: one per member per year. Fixed at the start of the year and unchanged during it
     (中组部 guidance); once locked, a change is a DuesBaseAdjustment with a reason and an approver."""
 
@@ -344,7 +345,7 @@ class PaymentQuerySet(models.QuerySet):
         return self.filter(reverses__isnull=True)
 
 
-class DuesPayment(models.Model):
+class DuesPayment(ChoiceLabels, models.Model):
     """A payment received (or, with `reverses` set, the reversal of one — negative amount, never a
     deletion). Regular payments are allocated to months oldest first (PaymentAllocation)."""
 

@@ -55,7 +55,11 @@ def mine(request):
     grid = selectors.month_grid([member.pk], periods, today)[member.pk]
     arrears = selectors.arrears_for([member.pk], today).get(member.pk, selectors.NO_ARREARS)
     current = period_of(today)
-    this_month = selectors.month_grid([member.pk], [current], today)[member.pk][0]
+    # This month is in the year's grid when the year shown is this one (the grid's three queries
+    # again otherwise).
+    this_month = next((cell for cell in grid if cell.period == current), None)
+    if this_month is None:
+        this_month = selectors.month_grid([member.pk], [current], today)[member.pk][0]
     due_now = arrears.amount + max(this_month.due - this_month.paid, Decimal("0"))
     payments = (
         DuesPayment.objects.filter(member=member)

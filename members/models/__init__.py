@@ -17,6 +17,7 @@ from .member import (
     Member,
     MemberQuerySet,
     MemberStatus,
+    search_text,
 )
 from .transfers import (
     MobileDirection,
@@ -41,6 +42,7 @@ __all__ = [
     "Member",
     "MemberQuerySet",
     "MemberStatus",
+    "search_text",
     "MobileDirection",
     "MobileRecord",
     "MobileReport",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
+from branches.choices import ChoiceLabels
 from branches.models import BRANCH_KINDS, Organization, OrgKind
 
 from ..protected import (
@@ -65,6 +66,16 @@ class DuesCategory(models.TextChoices):
     RELIEF = "relief", _("抚恤/救济/低保")
 
 
+def search_text(text):
+    """The form of `Member.name_search` and of what is searched for in it: " 王 芳 " for "王芳", so
+    that a part of a name is a run of whole words (`name_search` contains `search_text(part)`)."""
+    return f" {' '.join(text.upper())} " if text else ""
+
+
+# The encrypted fields (EncryptedTextField): reading a row decrypts each of them.
+PROTECTED_FIELDS = ("id_number", "phone")
+
+
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Members of every branch the user may see; a plain member sees only their own record."""
@@ -87,6 +98,11 @@ class MemberQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def without_protected(self):
+        """For lists and choices that show names: the 身份证号 and phone ciphertexts left unread
+        (each costs a Fernet decryption per row; the masked copies stay available)."""
+        return self.defer(*PROTECTED_FIELDS)
+
     def current(self):
         return self.filter(status__in=CURRENT_STATUSES)
 
@@ -95,11 +111,16 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(id_hash=keyed_hash(normalise_id_number(value)))
 
 
-class Member(models.Model):
+class Member(ChoiceLabels, models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = models.CharField(
         _("姓名拼音首字母"), max_length=20, blank=True, db_index=True, editable=False
     )
+    # The name for the roster's search (`search_text`): upper-cased, every character a word of its
+    # own. A trigram index (PostgreSQL, migration 0008) then serves a search for any part of a
+    # name, a two-character one included — pg_trgm finds no trigram in `LIKE '%王芳%'`, but
+    # `LIKE '% 王 芳 %'` gives it one per character.
+    name_search = models.TextField(blank=True, default="", editable=False)
     gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices)
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
@@ -191,7 +212,7 @@ class Member(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             derived = {
-                "name": ["name_initials"],
+                "name": ["name_initials", "name_search"],
                 "id_number": ["id_hash", "id_masked"],
                 "phone": ["phone_hash", "phone_masked"],
             }
@@ -208,6 +229,7 @@ class Member(models.Model):
         self.phone_hash = keyed_hash(self.phone) if self.phone else ""
         self.phone_masked = mask_phone(self.phone)
         self.name_initials = "".join(lazy_pinyin(self.name, style=Style.FIRST_LETTER)).lower()[:20]
+        self.name_search = search_text(self.name)
 
     @property
     def is_active_member(self):

@@ -16,7 +16,9 @@ from django.db.models import ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from branches.choices import ChoiceLabels
 from branches.models import Organization
+from members.models import Member
 
 
 class LedgerSource(models.TextChoices):
@@ -122,6 +124,10 @@ class Ledger(models.Model):
         return self.title
 
 
+# A responsible person's encrypted fields: the table shows names, and reading them costs a decryption.
+PROTECTED = ("id_number", "phone")
+
+
 class ItemQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Items assigned to a unit within the user's editable subtrees (an issuer's items all lie
@@ -140,6 +146,15 @@ class ItemQuerySet(models.QuerySet):
             people = Item.responsible_people.through.objects.filter(member_id__in=scope.member_ids)
             condition |= Q(lead_person_id__in=scope.member_ids) | Q(pk__in=people.values("item_id"))
         return self.filter(condition)
+
+    def in_ledger(self, ledger, user):
+        """The items of `ledger` that `user` may see (as `visible_to`): every one of them for whoever
+        may edit its issuer — each item has a responsible unit, all in the issuer's subtree
+        (services.item_create) — without the semi-join over every item the user may see (a city
+        committee's: the whole city's)."""
+        if _scope(user).can_edit(ledger.issuer):
+            return self.filter(ledger=ledger)
+        return self.visible_to(user).filter(ledger=ledger)
 
     def overdue(self, today=None):
         """Past the deadline (from the day after it) and not closed — whatever the status."""
@@ -164,13 +179,15 @@ class ItemQuerySet(models.QuerySet):
         item with its ledger and 总负责人, then one query each for measures, units, people and
         progress updates (newest first: `latest_update`). No per-row subquery: a sorted page of a
         10,000-item ledger would otherwise evaluate it for every row before the LIMIT."""
+        people = Member.objects.defer(*PROTECTED)  # names only: no ciphertexts to decrypt
         return (
             self.with_overdue(today)
             .select_related("ledger__issuer", "lead_person")
+            .defer(*(f"lead_person__{name}" for name in PROTECTED))
             .prefetch_related(
                 "measures",
                 "units",
-                "responsible_people",
+                models.Prefetch("responsible_people", queryset=people),
                 models.Prefetch(
                     "updates", queryset=ProgressUpdate.objects.order_by("-on", "-pk"), to_attr="updates_desc"
                 ),
@@ -178,7 +195,7 @@ class ItemQuerySet(models.QuerySet):
         )
 
 
-class Item(models.Model):
+class Item(ChoiceLabels, models.Model):
     ledger = models.ForeignKey(
         Ledger, verbose_name=_("整改台账"), on_delete=models.CASCADE, related_name="items"
     )

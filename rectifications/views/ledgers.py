@@ -117,8 +117,10 @@ def ledger_edit(request, pk):
     )
 
 
-def _table_context(request, qs, *, forced_overdue=False):
-    """Filters, pagination and rows for the paper layout (a fixed number of queries)."""
+def _table_context(request, qs, *, forced_overdue=False, total=None):
+    """Filters, pagination and rows for the paper layout (a fixed number of queries). `total`:
+    the number of rows of `qs` when the caller has counted them already (used when no filter
+    narrows them)."""
     today = timezone.localdate()
     unit_ids = Item.units.through.objects.filter(item__in=qs).values("organization_id")
     units = Organization.objects.filter(pk__in=unit_ids).order_by("path")[:300]
@@ -134,7 +136,11 @@ def _table_context(request, qs, *, forced_overdue=False):
         user=request.user,
     )
     order = ("deadline", "pk") if forced_overdue else ("ledger_id", "seq")
-    page = Paginator(qs.for_table(today).order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(qs.for_table(today).order_by(*order), PAGE_SIZE)
+    filtered = any(request.GET.get(k) for k in ("status", "overdue", "unit", "category"))
+    if total is not None and not filtered and not forced_overdue:
+        paginator.count = total  # the ledger's aggregate: no second count of its items
+    page = paginator.get_page(request.GET.get("page"))
     resolver = DueDayResolver(today)
     for item in page.object_list:
         due_day = resolver.due_day(item.ledger.issuer)
@@ -144,7 +150,7 @@ def _table_context(request, qs, *, forced_overdue=False):
     return {
         "page": page,
         "form": form,
-        "filtered": any(request.GET.get(k) for k in ("status", "overdue", "unit", "category")),
+        "filtered": filtered,
         "today": today,
     }
 
@@ -152,12 +158,13 @@ def _table_context(request, qs, *, forced_overdue=False):
 @login_required
 def ledger_detail(request, pk):
     ledger = visible_ledger(request, pk)
-    items = Item.objects.visible_to(request.user).filter(ledger=ledger)
-    context = _table_context(request, items)
+    items = Item.objects.in_ledger(ledger, request.user)
+    summary = selectors.with_counts([ledger], request.user, items=items)[0]
+    context = _table_context(request, items, total=summary.item_total)
     context.update(
         ledger=ledger,
         can_issue=access.can_issue(request.user, ledger.issuer),
-        summary=selectors.with_counts([ledger], request.user)[0],
+        summary=summary,
     )
     return render(request, "rectifications/ledger_detail.html", context)
 

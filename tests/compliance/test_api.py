@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from branches.models import Organization
+
 D = datetime.date
 SH = ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/compliance/"
@@ -90,3 +92,84 @@ def test_documented_in_the_openapi_schema(cast, api_for):
     names = {p["name"] for p in operation["parameters"]}
     assert {"org", "period", "sort", "page", "page_size"} <= names
     assert {"200", "400", "404"} <= set(operation["responses"])
+
+
+# --- A rolled-up committee: the summary and the order from the dashboards' rollups, the engine for
+# the page's branches only.
+
+
+def _rolled_up(cast, meeting, n=5):
+    from compliance.periods import parse_period
+    from dashboards import rollups
+
+    parent = Organization.objects.get(pk=cast.c1.pk)
+    for i in range(n):
+        parent.refresh_from_db()
+        branch = Organization.objects.add_child(parent, {"name": f"批量支部{i:02d}", "kind": "branch"})
+        if i % 2:
+            meeting(branch, "general_meeting", D(2026, 7, 10))
+        if i % 3 == 0:
+            meeting(branch, "themed_day", D(2026, 8, 10))
+    meeting(cast.b, "general_meeting", D(2026, 7, 10))
+    rollups.rebuild([parse_period("2026-Q3")])
+
+
+def _everything(api, org, sort):
+    """Every page of the API's answer for `sort`, two branches a page."""
+    out, page, data = [], 1, None
+    while True:
+        data = api.get(
+            URL, {"org": org.pk, "period": "2026-Q3", "sort": sort, "page": page, "page_size": 2}
+        ).json()
+        out += data["branches"]
+        if not data["next"]:
+            return data, out
+        page += 1
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "missing", "-missing", "general_meeting", "-themed_day"])
+def test_a_rolled_up_committee_answers_as_the_whole_subtree_would(cast, api_for, meeting, sort):
+    from compliance.api import RollUpSerializer, branch_json
+    from compliance.engine import evaluate, sort_branches
+    from compliance.periods import parse_period
+
+    _rolled_up(cast, meeting)
+    data, branches = _everything(api_for(cast.committee), cast.c1, sort)
+    whole = evaluate(cast.c1, parse_period("2026-Q3"))
+    assert data["rules"] == RollUpSerializer(whole.rules, many=True).data
+    assert data["summary_as_of"] == "2026-10-01" and data["count"] == 7
+    assert branches == [branch_json(b) for b in sort_branches(whole, sort.lstrip("-"), sort.startswith("-"))]
+
+
+def test_branch_json_is_what_the_documented_serializer_gives(cast, meeting):
+    from compliance.api import BranchSerializer, branch_json
+    from compliance.engine import evaluate
+    from compliance.periods import parse_period
+
+    meeting(cast.a, "group_meeting", D(2026, 8, 5), group=cast.a_group)
+    meeting(cast.a, "themed_day", D(2026, 9, 30))
+    report = evaluate(cast.c1, parse_period("2026-Q3"))
+    assert [branch_json(b) for b in report.branches] == BranchSerializer(report.branches, many=True).data
+
+
+def test_without_a_rollup_for_the_period_the_subtree_is_evaluated(cast, api_for, meeting):
+    _rolled_up(cast, meeting, n=1)  # 2026-Q3 only
+    data = api_for(cast.committee).get(URL, {"org": cast.c1.pk, "period": "2026-Q2"}).json()
+    assert data["summary_as_of"] == "2026-10-01" and data["count"] == 3
+    general = {r["code"]: r for r in data["rules"]}["general_meeting"]
+    assert general["branches"]["missing"] == 3
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_a_rolled_up_committee_costs_the_same_for_1_and_50_branches(
+    cast, api_for, meeting, rows, django_assert_num_queries
+):
+    """The user's scope (3) and the organisation, the rollup row, the count and the page of
+    branches, the engine's five narrowed queries — whatever the subtree's size."""
+    _rolled_up(cast, meeting, n=rows)
+    api = api_for(cast.committee)
+    with django_assert_num_queries(12):
+        data = api.get(
+            URL, {"org": cast.c1.pk, "period": "2026-Q3", "sort": "-missing", "page_size": 10}
+        ).json()
+    assert len(data["branches"]) == min(10, rows + 2)

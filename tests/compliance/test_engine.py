@@ -262,3 +262,41 @@ def test_query_count_is_fixed_whatever_the_subtree_size(cast, meeting, django_as
             large = evaluate(cast.c1, period)
     assert len(small.branches) == 4 and len(large.branches) == 34
     assert large.branches[-1].rules["group_meeting"].status == MISSING  # Aug, Sep missing
+
+
+def _snapshot(branch):
+    return (
+        branch.id,
+        branch.full_members,
+        {
+            code: (
+                r.status,
+                r.required,
+                r.held,
+                r.meeting_ids,
+                [(w.unit_id, w.unit, w.status) for w in r.windows],
+            )
+            for code, r in branch.rules.items()
+        },
+    )
+
+
+def test_evaluating_some_branches_gives_their_results_from_narrowed_queries(
+    cast, meeting, django_assert_num_queries
+):
+    """`only`: a page of branches — the same results as over the whole subtree (their 党小组
+    included), from the same five queries, each restricted to those branches."""
+    _add_branches(cast.c1, 6, meeting)
+    meeting(cast.a, "group_meeting", D(2026, 8, 5), group=cast.a_group)
+    period = parse_period("2026-Q3")
+    with at(D(2026, 10, 1)):
+        whole = evaluate(cast.c1, period)
+        some = list(Organization.objects.filter(kind="branch", path__startswith=cast.c1.path))[::3]
+        with django_assert_num_queries(5) as captured:
+            part = evaluate(cast.c1, period, only=some)
+    assert [b.id for b in part.branches] == sorted((b.id for b in some), key=lambda pk: whole.branch(pk).path)
+    assert [_snapshot(b) for b in part.branches] == [_snapshot(whole.branch(b.id)) for b in part.branches]
+    meetings_sql = next(q["sql"] for q in captured.captured_queries if "meetings_meeting" in q["sql"])
+    assert '"organization_id" IN' in meetings_sql
+    with django_assert_num_queries(1):  # only the rules: no branch, nothing else to read
+        assert evaluate(cast.c1, period, only=[]).branches == []

@@ -307,3 +307,13 @@ def test_payment_page_shows_the_months(ledger, client_for):
     payment = DuesPayment.objects.get(member=ledger.sec_a)
     text = client_for(ledger.secretary_a).get(reverse("dues:payment", args=[payment.pk])).content.decode()
     assert "2026-01：¥30.00" in text and "2026-06：¥30.00" in text
+
+
+@time_machine.travel(NOW)
+def test_what_is_owed_now_is_the_same_whichever_year_the_page_shows(ledger, client_for):
+    """This month comes from the year's grid when the year is this one, else from its own grid."""
+    client = client_for(ledger.member_a)
+    now, last_year = client.get(reverse("dues:mine")), client.get(reverse("dues:mine"), {"year": 2025})
+    assert now.context["this_month"].period == last_year.context["this_month"].period == P(2026, 6)
+    assert now.context["this_month"].due == last_year.context["this_month"].due == Decimal("12.00")
+    assert now.context["due_now"] == last_year.context["due_now"] == Decimal("72.00")

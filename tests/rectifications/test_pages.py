@@ -320,3 +320,37 @@ def test_item_links_to_its_source_meeting(cast, client_for, make_item):
     with pytest.raises(ValidationError) as exc:
         make_item(own, cast.a, source_meeting=foreign, deadline=datetime.date(2029, 1, 1))
     assert "source_meeting" in exc.value.message_dict
+
+
+@pytest.mark.parametrize("user", ["admin", "committee", "secretary_a", "secretary_b", "member_a"])
+def test_the_items_of_a_ledger_are_the_visible_ones(cast, ledger, make_item, user):
+    """Item.objects.in_ledger skips the semi-join for whoever may edit the issuer; it must give
+    exactly what visible_to gives, for every kind of user."""
+    from members.models import Member
+    from rectifications.models import Item
+
+    make_item(ledger)
+    make_item(ledger, unit=cast.b)
+    mine = make_item(ledger, unit=cast.b)
+    mine.responsible_people.set([Member.objects.get(user=cast.member_a)])
+    make_item(ledger, unit=cast.c1)
+    who = getattr(cast, user)
+    expected = set(Item.objects.visible_to(who).filter(ledger=ledger).values_list("pk", flat=True))
+    assert set(Item.objects.in_ledger(ledger, who).values_list("pk", flat=True)) == expected
+
+
+@time_machine.travel(TODAY)
+def test_the_ledger_page_counts_its_items_once(cast, client_for, ledger, make_item):
+    """Unfiltered, the paginator takes the total from the ledger's aggregate; filtered, it counts."""
+    for _ in range(3):
+        make_item(ledger)
+    client = client_for(cast.committee)
+    url = reverse("rectifications:ledger", args=[ledger.pk])
+    with CaptureQueriesContext(connection) as plain:
+        page = client.get(url).context["page"]
+    assert page.paginator.count == 3
+    assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in plain.captured_queries)
+    with CaptureQueriesContext(connection) as filtered:
+        page = client.get(url, {"status": "closed"}).context["page"]
+    assert page.paginator.count == 0
+    assert sum(q["sql"].startswith("SELECT COUNT(*)") for q in filtered.captured_queries) == 1
