@@ -62,8 +62,8 @@ class MeetingQuerySet(models.QuerySet):
         """Meetings of the organisations the user may see (a member: their own branch's).
 
         支委会 deliberate on people (development, discipline, appraisal): a plain member sees one only
-        if they were asked to attend it (a 支部委员, or invited); the branch's officers and the
-        committees above see them all."""
+        if they were asked to attend it (a 支部委员, or invited) or host or record it; the branch's
+        officers and the committees above see them all."""
         from branches.scoping import scope_for
 
         scope = scope_for(user)
@@ -71,8 +71,13 @@ class MeetingQuerySet(models.QuerySet):
         if scope.is_admin:
             return qs
         attended = Attendance.objects.filter(meeting=OuterRef("pk"), member_id__in=scope.member_ids)
+        ids = scope.member_ids
         return qs.filter(
-            ~Q(kind=MeetingKind.COMMITTEE_MEETING) | scope.editable_q("organization__") | Exists(attended)
+            ~Q(kind=MeetingKind.COMMITTEE_MEETING)
+            | scope.editable_q("organization__")
+            | Q(recorder_id__in=ids)
+            | Q(host_id__in=ids)
+            | Exists(attended)
         )
 
     def locked(self):

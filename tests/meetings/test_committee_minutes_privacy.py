@@ -43,6 +43,13 @@ def test_an_invited_member_sees_it(cast, meetings):
     assert committee.pk in visible_ids(cast.member_a)
 
 
+def test_the_recorder_sees_it_to_sign_it(cast, meetings):
+    committee, general = meetings
+    committee.attendance.filter(member=cast.mem_a).delete()
+    type(committee).objects.filter(pk=committee.pk).update(recorder=cast.mem_a)
+    assert visible_ids(cast.member_a) == {committee.pk, general.pk}
+
+
 def test_pages_and_api_follow(cast, meetings, client, api_for):
     committee, general = meetings
     client.force_login(cast.member_a)
