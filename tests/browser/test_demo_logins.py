@@ -38,6 +38,11 @@ def submit_login(driver, base, username, password):
     # Leave the previous page first, then clear every cookie: a request the page still had in flight
     # (the bell's htmx load) could otherwise answer after the test cleared the cookies and log the
     # previous user back in, and the login page would redirect instead of showing its form.
+    # The bell loads by htmx with every page: let it answer before leaving (a slow machine can
+    # still have it in flight when the test moves on).
+    WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return !document.querySelector('.htmx-request');")
+    )
     driver.get("about:blank")
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     driver.get(base + "/accounts/login/")
