@@ -13,7 +13,7 @@ is an `Amendment` with a reason; the original text and every amendment stay visi
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from branches.choices import ChoiceLabels
@@ -220,9 +220,6 @@ class Meeting(ChoiceLabels, models.Model):
             models.Index(fields=["organization", "held_on"], name="meeting_org_held"),
             models.Index(fields=["organization", "planned_on"], name="meeting_org_planned"),
             models.Index(fields=["kind", "held_on"], name="meeting_kind_held"),
-            # Newest first across a whole subtree (the 来源会议 picker at a city 党委): no sort of
-            # every meeting in the city for 20 rows.
-            models.Index(F("held_on").desc(nulls_last=True), F("id").desc(), name="meeting_recent"),
         ]
         constraints = [
             models.CheckConstraint(
