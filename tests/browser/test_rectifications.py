@@ -7,8 +7,9 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from branches.models import Organization
 from rectifications.models import Item
@@ -17,6 +18,19 @@ from .test_demo_logins import PASSWORD, assert_no_horizontal_overflow, find, sub
 from .test_member_development import set_value, submit
 
 pytestmark = pytest.mark.browser
+
+
+def click_settled(browser, css):
+    """Click a search result; each keystroke's htmx response may replace the results list between
+    finding the element and clicking it, so a stale element is looked up again."""
+
+    def attempt(driver):
+        driver.find_element(By.CSS_SELECTOR, css).click()
+        return True
+
+    WebDriverWait(
+        browser, 10, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+    ).until(attempt)
 
 
 def test_committee_issues_secretary_works_committee_closes(browser, demo):
@@ -42,7 +56,7 @@ def test_committee_issues_secretary_works_committee_closes(browser, demo):
     # 责任单位: type-ahead by 组织代码, the match becomes a chip; the people pickers then search
     # among that branch's members.
     find(browser, "#id_units").send_keys(branch.code)
-    find(browser, f"#id_units-results input[value='{branch.pk}']").click()
+    click_settled(browser, f"#id_units-results input[value='{branch.pk}']")
     assert branch.name in find(browser, "#id_units-picker [data-picker-chip]").text
     assert browser.find_element(By.CSS_SELECTOR, "#id_units-picker [data-picker-chip] input").get_attribute(
         "value"
@@ -51,7 +65,7 @@ def test_committee_issues_secretary_works_committee_closes(browser, demo):
     lead = get_user_model().objects.get(username="secretary").member
     wait(browser).until(lambda d: d.find_element(By.ID, "id_lead_person").get_attribute("hx-include"))
     find(browser, "#id_lead_person").send_keys(lead.name)
-    find(browser, f"#id_lead_person-results input[value='{lead.pk}']").click()
+    click_settled(browser, f"#id_lead_person-results input[value='{lead.pk}']")
     chip = find(browser, "#id_lead_person-picker [data-picker-chip]")
     assert lead.name in chip.text
     assert_no_horizontal_overflow(browser)
