@@ -7,6 +7,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _drop_index(table, column, name):
+    return migrations.RunSQL(
+        f'DROP INDEX IF EXISTS "{name}"', reverse_sql=f'CREATE INDEX "{name}" ON "{table}" ("{column}")'
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("branches", "0005_rule_tables_share_scoped_rule"),
@@ -96,33 +102,14 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_duesbase_branch_id_5ca6e379"',
-                    reverse_sql='CREATE INDEX "dues_duesbase_branch_id_5ca6e379" ON "dues_duesbase" ("branch_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_duesbase_member_id_d16f4d86"',
-                    reverse_sql='CREATE INDEX "dues_duesbase_member_id_d16f4d86" ON "dues_duesbase" ("member_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_duesobligation_branch_id_6e98eb71"',
-                    reverse_sql='CREATE INDEX "dues_duesobligation_branch_id_6e98eb71" ON "dues_duesobligation" ("branch_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_duesobligation_member_id_13ad705e"',
-                    reverse_sql='CREATE INDEX "dues_duesobligation_member_id_13ad705e" ON "dues_duesobligation" ("member_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_duespayment_branch_id_5c7ddc01"',
-                    reverse_sql='CREATE INDEX "dues_duespayment_branch_id_5c7ddc01" ON "dues_duespayment" ("branch_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_duespayment_member_id_da34a17d"',
-                    reverse_sql='CREATE INDEX "dues_duespayment_member_id_da34a17d" ON "dues_duespayment" ("member_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "dues_paymentallocation_member_id_e6e1ec88"',
-                    reverse_sql='CREATE INDEX "dues_paymentallocation_member_id_e6e1ec88" ON "dues_paymentallocation" ("member_id")',
+                _drop_index("dues_duesbase", "branch_id", "dues_duesbase_branch_id_5ca6e379"),
+                _drop_index("dues_duesbase", "member_id", "dues_duesbase_member_id_d16f4d86"),
+                _drop_index("dues_duesobligation", "branch_id", "dues_duesobligation_branch_id_6e98eb71"),
+                _drop_index("dues_duesobligation", "member_id", "dues_duesobligation_member_id_13ad705e"),
+                _drop_index("dues_duespayment", "branch_id", "dues_duespayment_branch_id_5c7ddc01"),
+                _drop_index("dues_duespayment", "member_id", "dues_duespayment_member_id_da34a17d"),
+                _drop_index(
+                    "dues_paymentallocation", "member_id", "dues_paymentallocation_member_id_e6e1ec88"
                 ),
             ],
         ),

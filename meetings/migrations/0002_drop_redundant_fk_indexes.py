@@ -7,6 +7,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _drop_index(table, column, name):
+    return migrations.RunSQL(
+        f'DROP INDEX IF EXISTS "{name}"', reverse_sql=f'CREATE INDEX "{name}" ON "{table}" ("{column}")'
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("meetings", "0001_meetings_attendance_minutes_talks"),
@@ -40,14 +46,8 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "meetings_attendance_meeting_id_296f48af"',
-                    reverse_sql='CREATE INDEX "meetings_attendance_meeting_id_296f48af" ON "meetings_attendance" ("meeting_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "meetings_attendance_member_id_4b8f2006"',
-                    reverse_sql='CREATE INDEX "meetings_attendance_member_id_4b8f2006" ON "meetings_attendance" ("member_id")',
-                ),
+                _drop_index("meetings_attendance", "meeting_id", "meetings_attendance_meeting_id_296f48af"),
+                _drop_index("meetings_attendance", "member_id", "meetings_attendance_member_id_4b8f2006"),
             ],
         ),
     ]
