@@ -109,7 +109,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "accounts.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -193,9 +193,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = _env_bool("AXES_ENABLED", True)
 
-# Idle sessions expire: every request pushes the expiry forward by SESSION_IDLE_SECONDS.
+# Idle sessions expire SESSION_IDLE_SECONDS after the last request: accounts.middleware.
+# IdleSessionMiddleware pushes the expiry forward, writing the session at most once a minute
+# (SESSION_REFRESH_SECONDS) instead of on every request as SESSION_SAVE_EVERY_REQUEST would.
 SESSION_COOKIE_AGE = _env("SESSION_IDLE_SECONDS", env.int, 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "zh-hans"

@@ -213,8 +213,32 @@ def test_password_change_needs_a_login(db, client):
 
 def test_session_settings():
     assert settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_REFRESH_SECONDS == 60
     assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+def session_expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.cookies["sessionid"].value).expire_date
+
+
+def test_the_idle_expiry_is_written_at_most_once_a_minute(cast, client):
+    """Requests within a minute of the last write leave the session row and the cookie alone;
+    the first request a minute or more later pushes both forward."""
+    with time_machine.travel(T0, tick=False):
+        log_in(client, "member_a")
+        client.get("/accounts/me/")
+        written = session_expiry(client)
+        assert written == T0 + datetime.timedelta(minutes=30)
+    with time_machine.travel(T0 + datetime.timedelta(seconds=59), tick=False):
+        response = client.get("/accounts/me/")
+        assert "sessionid" not in response.cookies
+        assert session_expiry(client) == written
+    with time_machine.travel(T0 + datetime.timedelta(seconds=60), tick=False):
+        response = client.get("/accounts/me/")
+        assert response.cookies["sessionid"]["max-age"] == 1800
+        assert session_expiry(client) == T0 + datetime.timedelta(seconds=60, minutes=30)
 
 
 def test_idle_session_expires_after_thirty_minutes(cast, client):
