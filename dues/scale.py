@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from branches.models import Organization
 from members.models import ACTIVE_STATUSES, Member, StatusChange
+from partyaffairs.bulkload import indexes_deferred
 
 from . import summary
 from .generation import reconcile_month
@@ -98,9 +99,11 @@ def generate(ctx):
         if period % 6 == 5:
             _analyze(DuesObligation)
     _analyze(DuesObligation)
-    payments, allocations = _payments(first, last, like)
+    # Millions of payments and allocations: their plain indexes are built once, afterwards.
+    with indexes_deferred(DuesPayment, PaymentAllocation):
+        payments, allocations = _payments(first, last, like)
+        voluntary = _voluntary(last, like)
     _analyze(DuesPayment, PaymentAllocation)
-    voluntary = _voluntary(last, like)
     remittances = _remittances(first, last, like)
     summary_rows, in_arrears = summary.rebuild(paths=[root.path])
     return (
@@ -140,38 +143,57 @@ FROM (SELECT m.id AS member_id, m.branch_id AS branch_id, m.dues_category AS cat
 
 def _payments(first, last, like):
     """One payment per member per quarter covering that quarter's charges, except each member's
-    last k months; allocations mirror it."""
+    last k months; allocations mirror it. On PostgreSQL both go in as one statement per quarter:
+    the allocations join the payments just inserted (RETURNING), not the whole, growing table."""
     pay, alloc, obl = _t(DuesPayment), _t(PaymentAllocation), _t(DuesObligation)
     now = timezone.now()
     payments = allocations = 0
+    channel = f"CASE ({KEY} %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
+    # The quarter's charges that get paid (params: first and last month, kind, subtree, ledger end).
+    charges = f"""o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
+  AND o.period <= %s - ({_arrears_k()})"""
+    # JOINED: the payments the allocations point at.
+    allocation_sql = f"""
+INSERT INTO {alloc} (payment_id, member_id, period, amount)
+SELECT p.id, o.member_id, o.period, o.amount
+FROM {obl} o JOIN JOINED
+JOIN {_t(Member)} m ON m.id = o.member_id
+WHERE {charges}"""
     quarter = first - first % 3
     while quarter <= last:
         q_last = min(quarter + 2, last)
         paid_on = period_start(q_last) + datetime.timedelta(days=9)
-        channel = f"CASE ({KEY} %% 4) {' '.join(f'WHEN {i} THEN %s' for i in range(4))} END"
-        sql = f"""
+        charge_params = [max(quarter, first), q_last, EntryKind.CHARGE, like, last]
+        payment_sql = f"""
 INSERT INTO {pay} (member_id, branch_id, kind, amount, paid_on, channel, collector_id, receipt_year, receipt_no,
                    is_proxy, payer_name, proxy_reason, to_centre, note, reverses_id, reason, reverses_receipt_no, recorded_by_id, recorded_at)
 SELECT m.id, MAX(o.branch_id), %s, SUM(o.amount), %s, {channel}, NULL, %s, %s || CAST({KEY} AS VARCHAR(20)),
        %s, '', '', %s, '', NULL, '', '', NULL, %s
 FROM {obl} o JOIN {_t(Member)} m ON m.id = o.member_id
-WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
-  AND o.period <= %s - ({_arrears_k()})
+WHERE {charges}
 GROUP BY m.id"""
-        params = [
+        payment_params = [
             PaymentKind.REGULAR, paid_on, *CHANNELS, paid_on.year, f"S{quarter % 12 // 3 + 1}-",
-            False, False, now, max(quarter, first), q_last, EntryKind.CHARGE, like, last,
+            False, False, now, *charge_params,
         ]  # fmt: skip
-        payments += _run(sql, params)
-        sql = f"""
-INSERT INTO {alloc} (payment_id, member_id, period, amount)
-SELECT p.id, o.member_id, o.period, o.amount
-FROM {obl} o JOIN {pay} p ON p.member_id = o.member_id AND p.paid_on = %s AND p.kind = %s
-JOIN {_t(Member)} m ON m.id = o.member_id
-WHERE o.period >= %s AND o.period <= %s AND o.kind = %s AND {_subtree()}
-  AND o.period <= %s - ({_arrears_k()})"""
-        params = [paid_on, PaymentKind.REGULAR, max(quarter, first), q_last, EntryKind.CHARGE, like, last]
-        allocations += _run(sql, params)
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""WITH paid AS ({payment_sql} RETURNING id, member_id),
+alloc AS ({allocation_sql.replace("JOINED", "paid p ON p.member_id = o.member_id")} RETURNING 1)
+SELECT (SELECT COUNT(*) FROM paid), (SELECT COUNT(*) FROM alloc)""",
+                    [*payment_params, *charge_params],
+                )
+                paid, allocated = cursor.fetchone()
+        else:
+            paid = _run(payment_sql, payment_params)
+            joined = f"{pay} p ON p.member_id = o.member_id AND p.paid_on = %s AND p.kind = %s"
+            allocated = _run(
+                allocation_sql.replace("JOINED", joined), [paid_on, PaymentKind.REGULAR, *charge_params]
+            )
+        payments += paid
+        allocations += allocated
         quarter += 3
     return payments, allocations
 

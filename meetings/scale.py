@@ -28,6 +28,7 @@ from django.utils import timezone
 from branches.models import CommitteePost, Organization, OrgKind, PostRole
 from members.development import add_months
 from members.models import ACTIVE_STATUSES, Member, MemberStatus
+from partyaffairs.bulkload import indexes_deferred
 
 from .models import (
     Attendance,
@@ -384,13 +385,15 @@ def generate(ctx):
         lost = rng.random() < 0.01
         people[branch_id].append((pk, status, mobile, group_id, lost, excluded))
     talks, participants = [], []
-    for n, branch in enumerate(branches, 1):
-        mine = people.get(branch["pk"], [])
-        gen.branch(branch, mine, groups[branch["path"]], posts, months)
-        talks.extend(_talks(rng, branch, mine, months, gen.today))
-        if n % 200 == 0:
-            gen.flush()
-    gen.flush()
+    # Tens of millions of attendance rows: their (member, meeting) index is built once at the end.
+    with indexes_deferred(Meeting, Attendance):
+        for n, branch in enumerate(branches, 1):
+            mine = people.get(branch["pk"], [])
+            gen.branch(branch, mine, groups[branch["path"]], posts, months)
+            talks.extend(_talks(rng, branch, mine, months, gen.today))
+            if n % 200 == 0:
+                gen.flush()
+        gen.flush()
     Talk.objects.bulk_create([t for t, _ in talks], batch_size=5000)
     Through = Talk.participants.through
     for talk, pair in talks:

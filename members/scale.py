@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from branches.models import CommitteePost, Organization, OrgField, OrgKind, PostRole
 from branches.names import person_name
+from partyaffairs.bulkload import indexes_deferred
 
 from .development import add_months, schedule_for
 from .models import (
@@ -562,16 +563,18 @@ def generate(ctx):
     for i in range(total - sum(sizes)):  # the rounding remainder, one each
         sizes[i] += 1
     pending, queued = [], 0
-    for branch, size in zip(branches, sizes, strict=True):
-        retired = branch["field"] != OrgField.VILLAGE and rng.random() < 0.08
-        people = [gen.person(branch, groups[branch["path"]], retired) for _ in range(size)]
-        pending.append((branch, people))
-        queued += size
-        if queued >= BATCH:
+    # The members' search indexes (trigram GIN among them) are built once, after the last batch.
+    with indexes_deferred(Member, DevelopmentStep, Assessment, StatusChange, MobileRecord):
+        for branch, size in zip(branches, sizes, strict=True):
+            retired = branch["field"] != OrgField.VILLAGE and rng.random() < 0.08
+            people = [gen.person(branch, groups[branch["path"]], retired) for _ in range(size)]
+            pending.append((branch, people))
+            queued += size
+            if queued >= BATCH:
+                gen.insert(pending)
+                pending, queued = [], 0
+        if pending:
             gen.insert(pending)
-            pending, queued = [], 0
-    if pending:
-        gen.insert(pending)
     c = gen.counts
     by_status = ", ".join(f"{s.value} {c[s]}" for s in MemberStatus if c[s])
     return (

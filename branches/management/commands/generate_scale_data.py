@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
 from branches.discovery import app_modules
+from partyaffairs.bulkload import memory_for_bulk_work
 
 TIERS = ("S", "M")
 
@@ -89,6 +90,7 @@ class Command(BaseCommand):
         total = time.monotonic()
         with transaction.atomic():
             bulk_checks = _skip_row_triggers()
+            memory_for_bulk_work()
             for module in app_modules("scale"):
                 started = time.monotonic()
                 summary = module.generate(ctx)
