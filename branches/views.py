@@ -82,8 +82,12 @@ def detail(request, pk):
     scope = scope_for(request.user)
     ancestors = list(Organization.objects.filter(path__in=org.ancestor_paths()).order_by("depth"))
     visible_ancestor_ids = {a.pk for a in ancestors if scope.can_see(a)}
+    # A branch's children are its party groups, whose member count the page does not show.
     children = list(
-        with_row_facts(Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1))
+        with_row_facts(
+            Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1),
+            member_counts=not org.is_branch,
+        )
     )
     today = timezone.localdate()
     # In rank order (书记 first), sorted here: a handful of rows, and in_rank_order's CASE over
@@ -106,6 +110,9 @@ def detail(request, pk):
         members = _member_rows(
             Member, Member.objects.visible_to(request.user).filter(**{field: org}).order_by("name")[:200]
         )
+    # The history covers every post the organisation has had, read as ids: unordered (the posts'
+    # default order joins the organisation for nothing).
+    every_post = CommitteePost.objects.filter(organization=org).order_by()
     context = {
         "org": org,
         "ancestors": ancestors,
@@ -120,7 +127,7 @@ def detail(request, pk):
         and org.kind != OrgKind.PARTY_GROUP,
         "can_move": scope.supervises_strictly(org) and org.depth > 1,
         "can_approve": scope.supervises_strictly(org),
-        "history": AuditEntry.objects.for_object(org, CommitteePost.objects.filter(organization=org))[:20],
+        "history": AuditEntry.objects.for_object(org, every_post)[:20],
         "term_days_left": (org.term_end - today).days if org.term_end else None,
         "panels": org_panels(request, org),
     }

@@ -346,6 +346,7 @@ def _signoff_history(meeting):
     entries = list(
         AuditEntry.objects.for_object(meeting)
         .filter(action__startswith="meetings.minutes.")
+        .select_related(None)  # shown by actor_repr: no join to the users
         .order_by("at", "pk")
     )
     for e in entries:
@@ -363,13 +364,14 @@ def detail(request, pk):
         MinutesState.DRAFT,
         MinutesState.RETURNED,
     )
+    may_review, may_amend = services.may_review(user, meeting), services.may_amend(user, meeting)
     # One meeting's rows: ordered without the models' leading "meeting" (a join for nothing).
     context = {
         "meeting": meeting,
         "attendance": _attendance_list(meeting),
         "resolutions": list(meeting.resolutions.order_by("position", "pk")),
         "action_items": list(
-            meeting.action_items.select_related("owner").defer("owner__id_number", "owner__phone")
+            meeting.action_items.select_related("owner").only("text", "due_on", "done_at", "owner__name")
         ),
         "attachments": list(meeting.attachments.order_by("pk")),
         "amendments": list(meeting.amendments.select_related("author").order_by("created_at", "pk")),
@@ -382,8 +384,8 @@ def detail(request, pk):
         "may_unsign": meeting.minutes_state == MinutesState.RECORDER_SIGNED
         and (services.may_sign_as_recorder(user, meeting) or services.may_sign_as_secretary(user, meeting)),
         "may_submit": services.may_submit(user, meeting),
-        "may_review": services.may_review(user, meeting),
-        "may_amend": services.may_amend(user, meeting),
+        "may_review": may_review,
+        "may_amend": may_amend,
         "may_cancel": editable and meeting.status == MeetingStatus.PLANNED,
         "resolution_form": ResolutionForm() if editable and draft else None,
         "vote_form": VoteForm() if editable and draft else None,
@@ -391,8 +393,8 @@ def detail(request, pk):
         if editable and meeting.status != MeetingStatus.CANCELLED
         else None,
         "attachment_form": AttachmentForm() if editable else None,
-        "review_form": ReviewForm(),
-        "amend_form": AmendForm(),
+        "review_form": ReviewForm() if may_review else None,
+        "amend_form": AmendForm() if may_amend else None,
         "cancel_form": CancelForm(),
         "problems": services.sign_problems(meeting) if draft else {},
     }
