@@ -65,8 +65,11 @@ def _pk_urls(name):
 
 def _member_rows(Member, qs):
     """The roster panel as plain rows: a branch of 50 members built 50 members and 50 party groups
-    from every column, to show four."""
-    gender, status = (choice_labels(Member._meta.get_field(f)) for f in ("gender", "status"))
+    from every column, to show four. Each choice label is translated once, not once per row."""
+    gender, status = (
+        {value: str(label) for value, label in choice_labels(Member._meta.get_field(f)).items()}
+        for f in ("gender", "status")
+    )
     url = _pk_urls("members:detail")
     rows = list(qs.values("pk", "name", "gender", "status", "party_group__name"))
     for row in rows:

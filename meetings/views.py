@@ -328,14 +328,16 @@ ATTENDANCE_LABELS = dict(AttendanceStatus.choices)
 
 def _attendance_list(meeting):
     """The attendance list as plain rows with their status label and badge: a 党员大会 lists 50 and
-    more people, and a pair of model instances per row cost more than the rest of the list."""
+    more people, and a pair of model instances per row cost more than the rest of the list. Each
+    status label is translated once, not once per row."""
+    labels = {status: str(label) for status, label in ATTENDANCE_LABELS.items()}
     rows = list(
         meeting.attendance.order_by("-expected", "member__name").values(
             "status", "reason", "expected", "has_vote", "quorum_excluded", "adjustment_reason", "member__name"
         )
     )
     for row in rows:
-        row["label"] = ATTENDANCE_LABELS.get(row["status"], row["status"])
+        row["label"] = labels.get(row["status"], row["status"])
         row["badge"] = ATTENDANCE_BADGES.get(row["status"], "text-bg-danger")
     return rows
 
