@@ -18,6 +18,11 @@ def _labels(field):
     return labels
 
 
+def choice_labels(field):
+    """{value: lazy label} of a model field's choices, built once (for rows read with `.values()`)."""
+    return _labels(field)
+
+
 class ChoiceLabels:
     """Mixin for models whose choice labels are shown in lists (first among the bases)."""
 

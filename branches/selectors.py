@@ -13,9 +13,10 @@ def _member_model():
     return apps.get_model("members", "Member")
 
 
-def with_row_facts(qs, on=None):
+def with_row_facts(qs, on=None, *, member_counts=True):
     """Annotate each organisation with its current secretary's name and its active member count
-    (members of a branch, or of every branch in a committee's subtree)."""
+    (members of a branch, or of every branch in a committee's subtree). `member_counts=False`
+    leaves the count out, for rows that never show it (a branch's party groups)."""
     on = on or timezone.localdate()
     secretary = (
         CommitteePost.objects.current(on)
@@ -23,6 +24,8 @@ def with_row_facts(qs, on=None):
         .order_by("-started_on")
         .values("member__name")[:1]
     )
+    if not member_counts:
+        return qs.annotate(secretary_name=Subquery(secretary))
     # COUNT(*) over the correlated rows; a plain Func is not an aggregate, so no GROUP BY is added.
     members = (
         _member_model()
