@@ -45,3 +45,11 @@ class IdleSessionMiddleware(SessionMiddleware):
             if session.modified or refreshed is None or now - refreshed >= settings.SESSION_REFRESH_SECONDS:
                 session[self.MARK] = now
         return super().process_response(request, response)
+
+
+def mark_session_fresh(sender, request, user, **kwargs):
+    """On sign-in (user_logged_in): the session is being written anyway, so its expiry is fresh
+    and the next request within the minute need not write it again."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[IdleSessionMiddleware.MARK] = int(time.time())
