@@ -130,24 +130,27 @@ def roster(request):
 
 def _roster_rows(rows, *, show_branch):
     """The page's members as display rows: each choice label translated once per page, not once
-    per row, the links built without a URL lookup per row, and the line shown under the name on a
-    phone (gender · branch · party group · last four of the 身份证号) joined here."""
+    per row; the links built without a URL lookup per row; the empty cells' "—" and the line shown
+    under the name on a phone (gender · branch · party group · last four of the 身份证号) made here."""
     detail = reverse("members:detail", args=[0]).replace("/0/", "/{}/")
     gender, status, dues = ({c.value: str(c.label) for c in e} for e in (Gender, MemberStatus, DuesCategory))
     rows = list(rows)
     for row in rows:
+        group, id_masked = row["party_group__name"], row["id_masked"]
         row["url"] = detail.format(row["pk"])
+        row["flagged"] = (
+            row["is_mobile"] or row["is_elderly_infirm"] or row["is_hardship"] or row["quorum_excluded"]
+        )
         row["gender_label"] = gender.get(row["gender"], row["gender"])
         row["status_label"] = status.get(row["status"], row["status"])
         row["status_badge"] = STATUS_BADGES.get(
             row["status"], "text-bg-primary" if row["status"] in PIPELINE_STATUSES else "text-bg-secondary"
         )
         row["dues_category_label"] = dues.get(row["dues_category"], row["dues_category"])
-        extra = (
-            row["branch__name"] if show_branch else None,
-            row["party_group__name"],
-            row["id_masked"][-4:] if row["id_masked"] else None,
-        )
+        row["group_cell"] = group or "—"
+        row["id_cell"] = id_masked or "—"
+        row["phone_cell"] = row["phone_masked"] or "—"
+        extra = (row["branch__name"] if show_branch else None, group, id_masked[-4:] if id_masked else None)
         row["phone_line"] = row["gender_label"] + "".join(f" · {part}" for part in extra if part is not None)
     return rows
 
