@@ -109,8 +109,8 @@ def _month_cells(cells):
 
 
 def _payment_rows(member_id):
-    """The receipts list as shown: each payment's months, labels and link (built without a URL
-    lookup per row)."""
+    """The receipts list as shown: each payment's months, labels ("—" for none) and link (built
+    without a URL lookup per row)."""
     detail = reverse("dues:payment", args=[0]).replace("/0/", "/{}/")
     return [
         {
@@ -118,11 +118,11 @@ def _payment_rows(member_id):
             "amount": payment.amount,
             "voluntary": payment.kind == PaymentKind.VOLUNTARY,
             "reversal": payment.reverses_id is not None,
-            "months": months,
+            "months": months or "—",
             "channel": payment.get_channel_display(),
             "is_proxy": payment.is_proxy,
             "url": detail.format(payment.pk),
-            "receipt": payment.receipt_label,
+            "receipt": payment.receipt_label or "—",
         }
         for payment, months in selectors.member_payments(member_id)
     ]
