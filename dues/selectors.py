@@ -34,6 +34,7 @@ from .models import (
     PaymentAllocation,
     Remittance,
     RemittanceStatus,
+    months_label,
     period_label,
     period_of,
 )
@@ -57,11 +58,17 @@ def current_period(today=None):
 # --- One member ----------------------------------------------------------------------------------
 
 
+# The sums below are grouped with .order_by(): the models' default orderings (obligations by member,
+# allocations by payment) are left out of a GROUP BY but would still join the members and their
+# branches, or the payments, into the query.
+
+
 def member_balances(member_id):
     """{period: {"due", "paid", "charged"}} of one member over the whole ledger (two queries)."""
     rows = defaultdict(lambda: {"due": ZERO, "paid": ZERO, "charged": False})
     for period, due, charges in (
         DuesObligation.objects.filter(member_id=member_id)
+        .order_by()
         .values("period")
         .annotate(due=Sum("amount"), charges=Sum("pk", filter=Q(kind=EntryKind.CHARGE)))
         .values_list("period", "due", "charges")
@@ -70,6 +77,7 @@ def member_balances(member_id):
         rows[period]["charged"] = bool(charges)
     for period, paid in (
         PaymentAllocation.objects.filter(member_id=member_id)
+        .order_by()
         .values("period")
         .annotate(paid=Sum("amount"))
         .values_list("period", "paid")
@@ -84,6 +92,7 @@ def member_balances_many(member_ids):
     result = defaultdict(lambda: defaultdict(lambda: {"due": ZERO, "paid": ZERO, "charged": False}))
     for member_id, period, due, charges in (
         DuesObligation.objects.filter(member_id__in=member_ids)
+        .order_by()
         .values("member_id", "period")
         .annotate(due=Sum("amount"), charges=Sum("pk", filter=Q(kind=EntryKind.CHARGE)))
         .values_list("member_id", "period", "due", "charges")
@@ -92,6 +101,7 @@ def member_balances_many(member_ids):
         result[member_id][period]["charged"] = bool(charges)
     for member_id, period, paid in (
         PaymentAllocation.objects.filter(member_id__in=member_ids)
+        .order_by()
         .values("member_id", "period")
         .annotate(paid=Sum("amount"))
         .values_list("member_id", "period", "paid")
@@ -223,12 +233,13 @@ class Arrears:
 NO_ARREARS = Arrears(0, ZERO, None, 0)
 
 
-def arrears_for(member_ids, today=None):
-    """{member_id: Arrears} for the given members (one query); members without arrears are absent."""
+def arrears_for(member_ids, today=None, *, national_policy=None):
+    """{member_id: Arrears} for the given members (one query, and one for the global policy unless
+    the caller has it); members without arrears are absent."""
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    lapse = DuesPolicy.for_org(None, today).lapse_months
+    lapse = (national_policy or DuesPolicy.for_org(None, today)).lapse_months
     placeholders = ", ".join("%s" for _ in member_ids)
     cte, params = _arrears_sql(
         f"SELECT id FROM {_t(Member)} WHERE id IN ({placeholders})", member_ids, current_period(today)
@@ -331,6 +342,7 @@ def month_grid(member_ids, periods, today=None):
     charged = set()
     for member_id, period, amount, charges in (
         DuesObligation.objects.filter(member_id__in=member_ids, period__gte=lo, period__lte=hi)
+        .order_by()
         .values("member_id", "period")
         .annotate(s=Sum("amount"), c=Sum("pk", filter=Q(kind=EntryKind.CHARGE)))
         .values_list("member_id", "period", "s", "c")
@@ -341,6 +353,7 @@ def month_grid(member_ids, periods, today=None):
     paid = defaultdict(lambda: ZERO)
     for member_id, period, amount in (
         PaymentAllocation.objects.filter(member_id__in=member_ids, period__gte=lo, period__lte=hi)
+        .order_by()
         .values("member_id", "period")
         .annotate(s=Sum("amount"))
         .values_list("member_id", "period", "s")
@@ -355,44 +368,98 @@ def month_grid(member_ids, periods, today=None):
         end_period__gte=lo,
     ).values_list("member_id", "start_period", "end_period"):
         exempt[member_id].append((start, end))
-    grid = {}
-    for member_id in member_ids:
-        cells = []
-        for period in periods:
-            d, p = due[(member_id, period)], paid[(member_id, period)]
-            if d > 0:
-                status = (
-                    Cell.PAID
-                    if p >= d
-                    else Cell.PARTIAL
-                    if p > 0
-                    else Cell.OWED
-                    if period < current
-                    else Cell.DUE
-                )
-            elif p > 0:
-                status = Cell.PREPAID if period > current or (member_id, period) not in charged else Cell.PAID
-            elif any(s <= period <= e for s, e in exempt[member_id]):
-                status = Cell.EXEMPT
-            else:
-                status = Cell.NONE
-            cells.append(Cell(period, d, p, status))
-        grid[member_id] = cells
-    return grid
+    return {
+        member_id: [
+            _cell(
+                period,
+                due[(member_id, period)],
+                paid[(member_id, period)],
+                (member_id, period) in charged,
+                exempt[member_id],
+                current,
+            )
+            for period in periods
+        ]
+        for member_id in member_ids
+    }
+
+
+def _cell(period, due, paid, charged, exempt, current):
+    """A month's cell from what is owed and allocated to it, whether it was charged and the
+    member's approved 免交 spans [(start, end)]."""
+    if due > 0:
+        status = (
+            Cell.PAID
+            if paid >= due
+            else Cell.PARTIAL
+            if paid > 0
+            else Cell.OWED
+            if period < current
+            else Cell.DUE
+        )
+    elif paid > 0:
+        status = Cell.PREPAID if period > current or not charged else Cell.PAID
+    elif any(s <= period <= e for s, e in exempt):
+        status = Cell.EXEMPT
+    else:
+        status = Cell.NONE
+    return Cell(period, due, paid, status)
+
+
+def member_months(member_id, periods, today=None):
+    """我的党费's months from one read of the member's whole ledger (three queries): the cells of
+    `periods`, this month's cell (in `periods` or not) and 党费交至 — what month_grid, a second
+    month_grid for this month and paid_through give, without reading the ledger three times."""
+    periods = list(periods)
+    current = current_period(today)
+    balances = member_balances(member_id)
+    exempt = list(
+        DuesExemption.objects.filter(
+            member_id=member_id,
+            status=AdjustmentStatus.APPROVED,
+            kind=ExemptionKind.EXEMPT,
+            start_period__lte=max([*periods, current]),
+            end_period__gte=min([*periods, current]),
+        ).values_list("start_period", "end_period")
+    )
+
+    def cell(period):
+        b = balances.get(period)
+        if b is None:
+            return _cell(period, ZERO, ZERO, False, exempt, current)
+        return _cell(period, b["due"], b["paid"], b["charged"], exempt, current)
+
+    cells = [cell(period) for period in periods]
+    this_month = next((c for c in cells if c.period == current), None) or cell(current)
+    return cells, this_month, _paid_through(balances, current)
 
 
 def paid_through(member_id, today=None):
     """党费交至: the last month up to which every charged month is fully paid (months ahead that
     were prepaid count too); "" when the ledger has nothing for the member."""
-    balances = member_balances(member_id)
+    return _paid_through(member_balances(member_id), current_period(today))
+
+
+def _paid_through(balances, current):
     if not balances:
         return ""
-    current = current_period(today)
     open_months = sorted(p for p, b in balances.items() if b["due"] > b["paid"] and p <= current)
     if open_months:
         return period_label(open_months[0] - 1)
     covered = [p for p, b in balances.items() if (b["charged"] and b["due"] > 0) or b["paid"] > 0]
     return period_label(max(covered)) if covered else ""
+
+
+def member_payments(member_id, limit=60):
+    """The member's latest payments, newest first, each with the months it went to as listed
+    (months_label) — two queries."""
+    payments = list(DuesPayment.objects.filter(member_id=member_id).order_by("-paid_on", "-pk")[:limit])
+    allocated = defaultdict(list)
+    for payment_id, period in (
+        PaymentAllocation.objects.filter(payment__in=payments).order_by().values_list("payment_id", "period")
+    ):
+        allocated[payment_id].append(period)
+    return [(payment, months_label(allocated[payment.pk])) for payment in payments]
 
 
 def outstanding_months(member_id, today=None):

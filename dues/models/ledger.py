@@ -9,7 +9,8 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from branches.choices import ChoiceLabels
@@ -27,6 +28,16 @@ def period_start(period):
 
 def period_label(period):
     return f"{period // 12:04d}-{period % 12 + 1:02d}"
+
+
+def months_label(periods):
+    """The months a payment went to, as listed: a run of three or more as "first—last"."""
+    months = sorted(set(periods))
+    if not months:
+        return ""
+    if len(months) > 2 and months[-1] - months[0] == len(months) - 1:
+        return f"{period_label(months[0])}—{period_label(months[-1])}"
+    return "、".join(period_label(p) for p in months)
 
 
 def parse_period(value):
@@ -63,6 +74,18 @@ class BaseStatus(models.TextChoices):
 class DuesBaseQuerySet(models.QuerySet):
     def visible_to(self, user):
         return _scoped(self, user, "")
+
+    def with_amount_in_force(self, period):
+        """Each base with `amount_in_force`: its monthly amount in `period`, after the latest approved
+        adjustment from then on (selectors.amount_in_force, in the same query)."""
+        latest = (
+            DuesBaseAdjustment.objects.filter(
+                base=OuterRef("pk"), status=AdjustmentStatus.APPROVED, from_period__lte=period
+            )
+            .order_by("-from_period", "-pk")
+            .values("monthly_amount")[:1]
+        )
+        return self.annotate(amount_in_force=Coalesce(Subquery(latest), "monthly_amount"))
 
 
 class DuesBase(ChoiceLabels, models.Model):
@@ -447,16 +470,6 @@ class DuesPayment(ChoiceLabels, models.Model):
                 _("冲销 %(no)s") % {"no": self.reverses_receipt_no} if self.reverses_receipt_no else _("冲销")
             )
         return self.receipt_no
-
-    @property
-    def months_label(self):
-        """The months this payment went to (from prefetched allocations)."""
-        months = sorted({a.period for a in self.allocations.all()})
-        if not months:
-            return ""
-        if len(months) > 2 and months[-1] - months[0] == len(months) - 1:
-            return f"{period_label(months[0])}—{period_label(months[-1])}"
-        return "、".join(period_label(p) for p in months)
 
 
 class PaymentAllocation(models.Model):

@@ -214,6 +214,18 @@ class DuesPolicy(ScopedRule):
             rows = list(cls.in_force(org, on))
         return max(rows, key=cls.rank) if rows else cls(effective_from=on)
 
+    @classmethod
+    def for_org_and_global(cls, org, on=None):
+        """(for_org(org, on), for_org(None, on)) from one query: the global rows are among `org`'s
+        candidates."""
+        on = on or timezone.localdate()
+        rows = list(cls.in_force(org, on))
+        national = [row for row in rows if row.organization_id is None]
+        return (
+            max(rows, key=cls.rank) if rows else cls(effective_from=on),
+            max(national, key=cls.rank) if national else cls(effective_from=on),
+        )
+
     def round(self, amount):
         return Decimal(amount).quantize(FEN, rounding=ROUNDING_MODES[self.rounding])
 

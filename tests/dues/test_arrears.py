@@ -9,7 +9,7 @@ import time_machine
 
 from dues import selectors, services
 from dues.generation import reconcile_month
-from dues.models import DuesObligation
+from dues.models import DuesBase, DuesObligation
 from members.selectors_transfers import ledger_paid_through, outstanding_dues_months
 from tests.conftest import make_member
 
@@ -233,3 +233,7 @@ def test_base_adjustment_after_lock(cast, django_capture_on_commit_callbacks):
         for p in range(P(2026, 1), P(2026, 6))
     }
     assert list(owed.values()) == [Decimal("40.00")] * 3 + [Decimal("90.00")] * 2
+    # The amount in force as 我的党费 reads it (an annotation of the base) is amount_in_force's.
+    for period, amount in ((P(2026, 3), "40.00"), (P(2026, 4), "90.00"), (P(2026, 12), "90.00")):
+        annotated = DuesBase.objects.with_amount_in_force(period).get(pk=base.pk).amount_in_force
+        assert annotated == selectors.amount_in_force(base, period) == Decimal(amount)

@@ -195,6 +195,44 @@ def test_allocation_oldest_first_partial_and_reversal(cast, base_for):
 
 
 @time_machine.travel(datetime.datetime(2026, 6, 15, 10, tzinfo=TZ))
+def test_member_months_are_the_grid_this_month_and_paid_through(
+    cast, base_for, django_capture_on_commit_callbacks
+):
+    """我的党费 reads the member's ledger once (member_months): the cells month_grid gives, this
+    month's cell whichever year is shown, and paid_through's 党费交至."""
+    base_for(cast.mem_a, "10.00")
+    for month in (3, 4, 5, 6):
+        reconcile_month(P(2026, month))
+    with django_capture_on_commit_callbacks(execute=True):
+        exemption = services.dues_exemption_request(
+            user=cast.secretary_a,
+            member=cast.mem_a,
+            kind="exempt",
+            start_period=P(2026, 10),
+            end_period=P(2026, 11),
+            reason="重病住院",
+            decided_on=datetime.date(2026, 6, 1),
+        )
+        services.dues_exemption_decide(user=cast.committee, exemption=exemption, approve=True)
+    services.dues_payment_record(
+        user=cast.secretary_a, member=cast.mem_a, amount="25.00", paid_on=datetime.date(2026, 6, 15)
+    )
+    services.dues_payment_record(  # May and June, then July and August ahead
+        user=cast.secretary_a, member=cast.mem_a, amount="35.00", paid_on=datetime.date(2026, 6, 15)
+    )
+    today = datetime.date(2026, 6, 15)
+    (now,) = selectors.month_grid([cast.mem_a.pk], [P(2026, 6)], today)[cast.mem_a.pk]
+    for year in (2025, 2026):
+        periods = selectors.year_periods(year)
+        cells, this_month, paid_through = selectors.member_months(cast.mem_a.pk, periods, today)
+        grid = selectors.month_grid([cast.mem_a.pk], periods, today)[cast.mem_a.pk]
+        assert [vars(c) for c in cells] == [vars(c) for c in grid]
+        assert vars(this_month) == vars(now)
+        assert paid_through == selectors.paid_through(cast.mem_a.pk, today)
+    assert {c.status for c in cells} == {"none", "paid", "prepaid", "exempt"}
+
+
+@time_machine.travel(datetime.datetime(2026, 6, 15, 10, tzinfo=TZ))
 def test_prepayment_limits_follow_the_policy(cast, base_for):
     base_for(cast.mem_a, "10.00")
     reconcile_month(P(2026, 6))

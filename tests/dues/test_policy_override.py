@@ -46,6 +46,9 @@ def test_override_in_force_only_after_approval_from_above(cast):
     in_force = DuesPolicy.for_org(cast.a)
     assert (in_force.allow_proxy, in_force.allow_prepay, in_force.makeup_max_months) == (False, False, 3)
     assert DuesPolicy.for_org(cast.d).allow_proxy is True  # another subtree keeps the default
+    # Both from one query (我的党费 shows the branch's and flags by the global lapse_months).
+    assert DuesPolicy.for_org_and_global(cast.a) == (in_force, DuesPolicy.for_org(None))
+    assert in_force != DuesPolicy.for_org(None)
     actions = list(
         AuditEntry.objects.filter(action__startswith="dues.policy.").values_list("action", flat=True)
     )

@@ -45,6 +45,30 @@ def test_roster_lists_own_branch_with_masked_numbers(cast, client_for, zhang):
     assert zhang.id_number not in body and "13812345678" not in body
 
 
+def test_roster_rows_show_labels_badges_and_empty_cells(cast, client_for, zhang):
+    """The rows are prepared in the view (labels, links, the phone line, "—" for what is empty)."""
+    applicant = make_member(cast.a, "甲申请", status=MemberStatus.APPLICANT)
+    Member.objects.filter(pk=applicant.pk).update(
+        is_mobile=True, quorum_excluded=True, quorum_exclusion_reason="长期外出", dues_category="student"
+    )
+    committee = client_for(cast.committee).get(reverse("members:roster")).content.decode()
+    row = committee[committee.index(f'href="/members/{applicant.pk}/"') :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="badge text-bg-info">流动</span>' in row and "困难" not in row
+    assert '<span class="badge text-bg-secondary" title="长期外出">不计应到</span>' in row
+    assert '<div class="small text-secondary d-sm-none">男 · 甲党支部</div>' in row
+    assert '<span class="badge text-bg-primary">入党申请人</span>' in row and ">学生<" in row
+    assert row.count('<td class="pa-hide-sm">甲党支部</td>') == 1  # a committee sees the branch
+    assert row.count(">—</td>") == 3  # no party group, 身份证号 or phone
+    secretary = client_for(cast.secretary_a).get(reverse("members:roster")).content.decode()
+    row = secretary[secretary.index(f'href="/members/{zhang.pk}/"') :]
+    row = row[: row.index("</tr>")]
+    line = f"男 · 甲第一党小组 · {zhang.id_masked[-4:]}"  # a secretary's own branch is not repeated
+    assert f'<div class="small text-secondary d-sm-none">{line}</div>' in row
+    assert "badge text-bg-danger" in row
+    assert "甲党支部" not in row
+
+
 @pytest.mark.parametrize("q", ["建国", "zjg", "ZJ", None])
 def test_roster_search_by_name_initials_or_id_tail(cast, client_for, zhang, q):
     q = q or zhang.id_number[-4:]
