@@ -17,6 +17,8 @@ from ..calculator import calculate, needs_income, parse_income
 from ..forms import CalculatorForm
 from ..models import BranchDuesSetting, DuesBase, DuesPolicy, PaymentKind, period_of
 
+CENT = Decimal("0.01")
+
 
 def calculator(request):
     """Public: anyone can work out a monthly amount from the national rules (or, logged in as a
@@ -70,7 +72,8 @@ def mine(request):
         "year": year,
         "years": list(range(today.year - 3, today.year + 1)),
         "base": base,
-        "amount_now": base.amount_in_force if base and base.year == today.year else None,
+        # An annotation: SQLite hands it back without the column's two decimal places.
+        "amount_now": base.amount_in_force.quantize(CENT) if base and base.year == today.year else None,
         "grid": _month_cells(grid),
         "arrears": arrears,
         "this_month": this_month,

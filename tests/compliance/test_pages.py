@@ -149,11 +149,11 @@ def _branches(parent, n):
 # 3-5   scope: grants, officer posts, member record
 # 6     the organisation, through visible_to
 # 7-11  the engine: rule rows, branches and party groups, full members, locked meetings, talks
-# 12-14 session save: SAVEPOINT, UPDATE django_session, RELEASE SAVEPOINT
-TABLE_QUERIES = 14
+# (no session write: sign-in marked its idle expiry fresh, see accounts.middleware)
+TABLE_QUERIES = 11
 # The inactive list: 1-6 as above, 7 the count, 8 the page of members (each with its branch and
-# last attendance as subqueries), 9-11 session save.
-INACTIVE_QUERIES = 11
+# last attendance as subqueries).
+INACTIVE_QUERIES = 8
 
 
 def _third_committee(cast):

@@ -47,6 +47,7 @@ def test_member_sees_own_dues(ledger, client_for):
     page = client_for(ledger.member_a).get(reverse("dues:mine"))
     text = page.content.decode()
     assert page.status_code == 200
+    assert 'data-testid="mine-monthly">¥12.00<' in text  # two decimal places on every database
     assert "¥12.00" in text and "5个月" in text and "¥60.00" in text  # Jan–May overdue
     assert "甲书记" not in text
 
