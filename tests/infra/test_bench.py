@@ -101,6 +101,22 @@ def test_generation_log_parsed():
     assert parsed["total_s"] == 12.0 and parsed["phases"][1]["seconds"] == 3.0
 
 
+def test_post_load_commands_run_once_and_not_on_freshly_generated_data(on_postgres, fx, monkeypatch):
+    """Data from before an app gets the app's post-load command once; data the generator has just
+    built (derived tables included) gets none."""
+    calls = []
+    monkeypatch.setattr("django.core.management.call_command", lambda name, *args: calls.append(name))
+    run.post_load("S")
+    assert calls == list(run.POST_LOAD_COMMANDS)
+    run.post_load("S")
+    assert len(calls) == len(run.POST_LOAD_COMMANDS)  # remembered: not again
+
+    calls.clear()
+    run._post_load_record("S", run.generated_post_load())
+    run.post_load("S")
+    assert calls == []
+
+
 def test_bench_environment_is_production_like(monkeypatch):
     monkeypatch.setenv("BENCH_DB", "x_bench")
     monkeypatch.delenv("BENCH_SECRET_KEY", raising=False)
