@@ -212,8 +212,9 @@ class ItemFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("问题类别"), required=False)
 
     def __init__(self, *args, units=(), categories=(), **kwargs):
+        """`units`: (id, name) pairs."""
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [("", _("全部责任单位")), *((u.pk, u.name) for u in units)]
+        self.fields["unit"].choices = [("", _("全部责任单位")), *units]
         self.fields["category"].choices = [("", _("全部类别")), *((c, c) for c in categories)]
         _labelled(self)
 

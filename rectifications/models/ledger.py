@@ -332,27 +332,32 @@ class Item(ChoiceLabels, models.Model):
         return self.closed_at is not None and timezone.localdate(self.closed_at) > self.deadline
 
     def next_update_due(self, due_day, today=None):
-        """The monthly update owed by day `due_day` of each month (domain §2.6: "每月28日前"): this
-        month's unless one was sent since the 1st or the item was claimed after this month's day,
-        then next month's. None unless the unit is working the item."""
-        if self.status not in WORKING_STATUSES:
-            return None
-        today = today or timezone.localdate()
-        month_start = today.replace(day=1)
-        this_due = today.replace(day=due_day)
-        next_due = (month_start + datetime.timedelta(days=32)).replace(day=due_day)
-        if self.last_update_on is not None and self.last_update_on >= month_start:
-            return next_due
-        claimed_on = timezone.localdate(self.claimed_at) if self.claimed_at else None
-        if claimed_on is not None and claimed_on > this_due:
-            return next_due
-        return this_due
+        return update_due_on(self.status, self.last_update_on, self.claimed_at, due_day, today)
 
     def update_late(self, due_day, today=None):
         """This month's update is owed and its day has passed (sent on the day itself is on time)."""
         today = today or timezone.localdate()
         due = self.next_update_due(due_day, today)
         return due is not None and due < today
+
+
+def update_due_on(status, last_update_on, claimed_at, due_day, today=None):
+    """The monthly update owed by day `due_day` of each month (domain §2.6: "每月28日前"): this
+    month's unless one was sent since the 1st or the item was claimed after this month's day, then
+    next month's. None unless the unit is working the item. (A function of the item's fields, for
+    the paper layout's rows, which are not model instances.)"""
+    if status not in WORKING_STATUSES:
+        return None
+    today = today or timezone.localdate()
+    month_start = today.replace(day=1)
+    this_due = today.replace(day=due_day)
+    next_due = (month_start + datetime.timedelta(days=32)).replace(day=due_day)
+    if last_update_on is not None and last_update_on >= month_start:
+        return next_due
+    claimed_on = timezone.localdate(claimed_at) if claimed_at else None
+    if claimed_on is not None and claimed_on > this_due:
+        return next_due
+    return this_due
 
 
 class Measure(models.Model):

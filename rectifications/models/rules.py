@@ -42,16 +42,22 @@ class DueDayResolver:
 
     def __init__(self, on=None):
         self.on = on or timezone.localdate()
-        rows = RectificationRule.objects.filter(effective_from__lte=self.on).select_related("organization")
-        self._rows = [(r.organization.path if r.organization_id else "", r.effective_from, r) for r in rows]
+        rows = RectificationRule.objects.filter(effective_from__lte=self.on).values_list(
+            "organization__path", "effective_from", "update_due_day"
+        )
+        self._rows = [(path or "", start, day) for path, start, day in rows]
         self._cache = {}
 
     def due_day(self, org):
-        if org.path not in self._cache:
+        return self.due_day_at(org.path)
+
+    def due_day_at(self, org_path):
+        """The due day of the organisation at `org_path`."""
+        if org_path not in self._cache:
             candidates = [
-                (len(path), start, rule.update_due_day)
-                for path, start, rule in self._rows
-                if not path or org.path.startswith(path)
+                (len(path), start, day)
+                for path, start, day in self._rows
+                if not path or org_path.startswith(path)
             ]
-            self._cache[org.path] = max(candidates)[2] if candidates else DEFAULT_UPDATE_DUE_DAY
-        return self._cache[org.path]
+            self._cache[org_path] = max(candidates)[2] if candidates else DEFAULT_UPDATE_DUE_DAY
+        return self._cache[org_path]

@@ -30,7 +30,7 @@ from ..forms import (
 )
 from ..models import Item, Ledger
 from ..models.rules import DueDayResolver
-from . import pickers
+from . import paper, pickers
 
 PAGE_SIZE = 50
 
@@ -117,13 +117,13 @@ def ledger_edit(request, pk):
     )
 
 
-def _table_context(request, qs, *, forced_overdue=False, total=None):
+def _table_context(request, qs, *, forced_overdue=False, total=None, show_ledger=False):
     """Filters, pagination and rows for the paper layout (a fixed number of queries). `total`:
     the number of rows of `qs` when the caller has counted them already (used when no filter
-    narrows them)."""
+    narrows them); `show_ledger`: each row names its ledger."""
     today = timezone.localdate()
     unit_ids = Item.units.through.objects.filter(item__in=qs).values("organization_id")
-    units = Organization.objects.filter(pk__in=unit_ids).order_by("path")[:300]
+    units = Organization.objects.filter(pk__in=unit_ids).order_by("path").values_list("pk", "name")[:300]
     form = ItemFilterForm(request.GET or None, units=units, categories=selectors.categories(qs))
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.items_table(
@@ -136,17 +136,13 @@ def _table_context(request, qs, *, forced_overdue=False, total=None):
         user=request.user,
     )
     order = ("deadline", "pk") if forced_overdue else ("ledger_id", "seq")
-    paginator = Paginator(qs.for_table(today).order_by(*order), PAGE_SIZE)
+    rows = qs.with_overdue(today).order_by(*order).values(*selectors.ROW_FIELDS)
+    paginator = Paginator(rows, PAGE_SIZE)
     filtered = any(request.GET.get(k) for k in ("status", "overdue", "unit", "category"))
     if total is not None and not filtered and not forced_overdue:
         paginator.count = total  # the ledger's aggregate: no second count of its items
     page = paginator.get_page(request.GET.get("page"))
-    resolver = DueDayResolver(today)
-    for item in page.object_list:
-        due_day = resolver.due_day(item.ledger.issuer)
-        item.update_due = item.next_update_due(due_day, today)
-        item.update_is_late = item.update_late(due_day, today)
-        item.days_late = (today - item.deadline).days if item.is_overdue else 0
+    page.object_list = paper.rows_html(selectors.table_rows(page.object_list, today), show_ledger=show_ledger)
     return {
         "page": page,
         "form": form,
@@ -174,8 +170,10 @@ def item_list(request, overdue=False):
     scope = scope_for(request.user)
     if not (scope.editable_paths or scope.is_admin or scope.member_ids):
         raise Http404
-    context = _table_context(request, Item.objects.visible_to(request.user), forced_overdue=overdue)
-    context.update(show_ledger=True, overdue_page=overdue)
+    context = _table_context(
+        request, Item.objects.visible_to(request.user), forced_overdue=overdue, show_ledger=True
+    )
+    context.update(overdue_page=overdue)
     return render(request, "rectifications/item_list.html", context)
 
 
@@ -198,8 +196,8 @@ def mine(request):
             runs |= Q(organization__path__startswith=path)
         condition |= Q(pk__in=Item.units.through.objects.filter(runs).values("item_id"))
     qs = Item.objects.visible_to(request.user).filter(condition)
-    context = _table_context(request, qs)
-    context.update(show_ledger=True, mine=True)
+    context = _table_context(request, qs, show_ledger=True)
+    context.update(mine=True)
     return render(request, "rectifications/item_list.html", context)
 
 
