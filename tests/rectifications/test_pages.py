@@ -354,3 +354,52 @@ def test_the_ledger_page_counts_its_items_once(cast, client_for, ledger, make_it
         page = client.get(url, {"status": "closed"}).context["page"]
     assert page.paginator.count == 0
     assert sum(q["sql"].startswith("SELECT COUNT(*)") for q in filtered.captured_queries) == 1
+
+
+@pytest.mark.parametrize("value", ["", "open", '<&">', None])
+def test_the_filter_select_is_written_as_the_select_template_writes_it(value):
+    from django import forms
+
+    from rectifications.forms import ListSelect
+
+    choices = [("", "全部"), ("open", "待认领"), ('<&">', "<b>&\"'"), (7, 7)]
+    for attrs in ({}, {"aria-label": "状态 <", "class": "x&y", "disabled": True, "hidden": False}):
+
+        class Form(forms.Form):
+            plain = forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs))
+            listed = forms.ChoiceField(choices=choices, required=False, widget=ListSelect(attrs=attrs))
+
+        form = Form({"plain": value, "listed": value} if value is not None else None)
+        assert str(form["listed"]) == str(form["plain"]).replace("plain", "listed")
+
+
+@time_machine.travel(TODAY)
+def test_the_paper_layout_row_shows_people_progress_and_badges(cast, client_for, ledger, make_item):
+    from tests.conftest import make_member
+
+    lead, other = make_member(cast.a, "李<四>"), make_member(cast.a, "王&五")
+    item = make_item(
+        ledger,
+        cast.a,
+        problem="问" * 130,
+        category="作风<建设>",
+        lead_person=lead,
+        responsible_people=[lead, other],
+    )
+    services.item_claim(user=cast.secretary_a, item=item)
+    item = Item.objects.get(pk=item.pk)
+    services.item_progress_add(
+        user=cast.secretary_a, item=item, text="已整改<一半>", on=datetime.date(2026, 7, 2)
+    )
+    services.item_request_closeout(user=cast.secretary_a, item=Item.objects.get(pk=item.pk), summary="完成")
+    services.item_return(user=cast.committee, item=Item.objects.get(pk=item.pk), reason="材料不全")
+    body = client_for(cast.committee).get(reverse("rectifications:ledger", args=[ledger.pk])).content.decode()
+    assert '<span class="badge text-bg-light">作风&lt;建设&gt;</span>' in body
+    link = f'<a href="{reverse("rectifications:item", args=[item.pk])}">{"问" * 100}'
+    assert link in body and "问" * 121 not in body  # truncatechars:120
+    assert '<div><span class="text-secondary">总负责人</span> 李&lt;四&gt;</div>王&amp;五</td>' in body
+    assert '<div class="text-secondary">2026-07-02</div>已整改&lt;一半&gt;' in body
+    assert (  # the fixture's deadline: 2026-06-30
+        'data-testid="item-status">整改中</span> <span class="badge text-bg-danger" data-testid="overdue">'
+        '逾期10天</span> <span class="badge text-bg-warning">被退回</span>'
+    ) in body
