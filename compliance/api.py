@@ -121,12 +121,16 @@ def branches_json(branches):
     not per branch) and each window's period (the engine shares a window's Period among the
     branches under the same rules)."""
     labels = {code: str(label) for code, label in RuleCode.choices}
-    periods = {}
+    periods = {}  # id(Period) → its fields: the Periods live in the report for the whole call
 
     def window_json(w):
-        period = periods.get(w.window)
+        period = periods.get(id(w.window))
         if period is None:
-            period = periods[w.window] = (w.window.code, w.window.start.isoformat(), w.window.end.isoformat())
+            period = periods[id(w.window)] = (
+                w.window.code,
+                w.window.start.isoformat(),
+                w.window.end.isoformat(),
+            )
         return {
             "period": period[0],
             "start": period[1],
