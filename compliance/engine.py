@@ -26,6 +26,7 @@ Definitions (documented in the README):
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -82,6 +83,10 @@ class WindowResult:
 
 @dataclass
 class RuleResult:
+    """One rule for one branch over the period. `evaluate` fills `windows` before returning the
+    result; what is derived from them is computed once, on first use (a page of the compliance
+    API reads each rule's status three times: the roll-up, the branch's misses, the JSON)."""
+
     code: str
     windows: list = field(default_factory=list)
     rule_id: int | None = None
@@ -96,15 +101,15 @@ class RuleResult:
     def applicable(self):
         return bool(self.windows)
 
-    @property
+    @cached_property
     def required(self):
         return sum(w.required for w in self.windows)
 
-    @property
+    @cached_property
     def held(self):
         return sum(w.held for w in self.windows)
 
-    @property
+    @cached_property
     def status(self):
         if not self.windows:
             return NOT_APPLICABLE
