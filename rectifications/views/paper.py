@@ -41,7 +41,10 @@ def rows_html(rows, *, show_ledger=False):
     """Set each row's `html`: its <tr>, every value escaped (`rows` from `selectors.table_rows`).
     The translations as the template's tags make them: `{% trans %}` escaped, `{% blocktrans %}`
     as written with its values escaped."""
-    item_url = escape(reverse("rectifications:item", args=[0]).removesuffix("0/"))  # one reverse a page
+    # One reverse a page: the item URL around a placeholder pk, the row's pk put in its place.
+    url_head, _zero, url_tail = (
+        escape(part) for part in reverse("rectifications:item", args=[0]).rpartition("0")
+    )
     labels = {value: escape(str(label)) for value, label in ItemStatus.choices}
     due_label, lead_label, returned_label = (escape(gettext(s)) for s in ("时限", "总负责人", "被退回"))
     late_message = gettext("本月推进情况未按时报送（%(d)s前）")
@@ -86,7 +89,7 @@ def rows_html(rows, *, show_ledger=False):
         row["html"] = mark_safe(
             '<tr data-testid="item-row">\n'
             f'        <td class="text-nowrap">{ledger}{row["seq"]}</td>\n'
-            f'        <td>{category}<a href="{item_url}{row["id"]}/">{escape(truncated(row["problem"], 120))}</a>\n'
+            f'        <td>{category}<a href="{url_head}{row["id"]}{url_tail}">{escape(truncated(row["problem"], 120))}</a>\n'
             '          <div class="small text-secondary d-sm-none mt-1">'
             f"{escape('、'.join(row['units']))} · {due_label} {deadline}</div></td>\n"
             f'        <td class="pa-hide-sm">{measures}</td>\n'
