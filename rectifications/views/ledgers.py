@@ -141,6 +141,8 @@ def _table_context(request, qs, *, forced_overdue=False, total=None, show_ledger
     filtered = any(request.GET.get(k) for k in ("status", "overdue", "unit", "category"))
     if total is not None and not filtered and not forced_overdue:
         paginator.count = total  # the ledger's aggregate: no second count of its items
+    else:
+        paginator.count = qs.count()  # the items themselves, not the joins the rows' values need
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = paper.rows_html(selectors.table_rows(page.object_list, today), show_ledger=show_ledger)
     return {
