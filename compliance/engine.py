@@ -28,8 +28,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Q
-from django.db.models.functions import Left, Length
+from django.db import connection
+from django.db.models import BooleanField, Count, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -280,15 +281,20 @@ def evaluate(org, period, *, today=None, only=None):
     orgs = Organization.objects.filter(path__startswith=org.path)
     within = None  # the branch ids every query is narrowed to (None: the whole subtree)
     if only is not None:
-        # The branches by id and their party groups by parent path: one IN each (not a path
-        # prefix per branch, which Django took a millisecond to build for a page of 50).
+        # The branches by id and their party groups by path prefix, the prefixes as one SQL
+        # condition: Django took a millisecond to build 50 `path__startswith` lookups, and a
+        # condition on the parent's path instead (Left(path) IN …) cannot use the path index.
         within = {b.pk for b in only}
-        parent = Left("path", Length("path") - Organization.steplen)
+        column = (
+            f"{connection.ops.quote_name(Organization._meta.db_table)}.{connection.ops.quote_name('path')}"
+        )
+        under = RawSQL(
+            "(" + " OR ".join([f"{column} LIKE %s"] * len(only)) + ")",
+            [b.path + "%" for b in only],  # paths are digits and capitals: nothing to escape
+            output_field=BooleanField(),
+        )
         orgs = (
-            orgs.alias(parent=parent).filter(
-                Q(pk__in=within, kind__in=BRANCH_KINDS)
-                | Q(kind=OrgKind.PARTY_GROUP, depth__gt=1, parent__in={b.path for b in only})
-            )
+            orgs.filter(Q(pk__in=within, kind__in=BRANCH_KINDS) | Q(under, kind=OrgKind.PARTY_GROUP))
             if within
             else orgs.none()
         )
