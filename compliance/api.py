@@ -139,31 +139,34 @@ def branches_json(branches):
     labels = {code: str(label) for code, label in RuleCode.choices}
     periods = {}  # id(Period) → its fields: the Periods live in the report for the whole call
 
-    def window_json(w):
-        period = periods.get(id(w.window))
-        if period is None:
-            period = periods[id(w.window)] = (
-                w.window.code,
-                w.window.start.isoformat(),
-                w.window.end.isoformat(),
-            )
-        return {
-            "period": period[0],
-            "start": period[1],
-            "end": period[2],
-            "unit": str(w.unit),
-            "party_group": w.unit_id,
-            "required": w.required,
-            "held": w.held,
-            "status": w.status,
-            "meeting_ids": list(w.meeting_ids),
-        }
+    def window_period(window):
+        period = periods[id(window)] = (
+            window.code,
+            window.start.isoformat(),
+            window.end.isoformat(),
+        )
+        return period
 
     out = []
     for branch in branches:
         rules = []
         for rule in branch.rules.values():
-            windows = rule.windows
+            windows = []
+            for w in rule.windows:
+                period = periods.get(id(w.window)) or window_period(w.window)
+                windows.append(
+                    {
+                        "period": period[0],
+                        "start": period[1],
+                        "end": period[2],
+                        "unit": w.unit,  # a string: the party group's name, the pair type's label or ""
+                        "party_group": w.unit_id,
+                        "required": w.required,
+                        "held": w.held,
+                        "status": w.status,
+                        "meeting_ids": w.meeting_ids,  # encoded as it is: no copy
+                    }
+                )
             rules.append(
                 {
                     "code": rule.code,
@@ -174,7 +177,7 @@ def branches_json(branches):
                     "held": rule.held,
                     "status": rule.status,
                     "meeting_ids": rule.meeting_ids,
-                    "windows": [window_json(w) for w in windows],
+                    "windows": windows,
                 }
             )
         out.append(
