@@ -416,17 +416,21 @@ def _window(window, rule, items, today, *, unit_id=None, unit=""):
 
 def _locked_meetings(org, spans, within=None):
     """{(branch id, rule code): [(held_on, locked_on, id, party_group_id)]} — one query over the
-    subtree for every rule's date span."""
+    subtree for every rule's date span. The rules sharing a span share one condition (the kinds in
+    a list): the same rows as a condition per rule, with a third of the lookups to build."""
+    by_span = defaultdict(list)
+    for code in RULE_KIND:
+        if code in spans:
+            by_span[tuple(spans[code])].append(code)
     conditions = Q()
-    for code, kind in RULE_KIND.items():
-        if code not in spans:
-            continue
-        start, end = spans[code]
-        kind_q = Q(kind=kind)
-        if code == RuleCode.THEMED_DAY:
+    for (start, end), codes in by_span.items():
+        kinds = [RULE_KIND[code] for code in codes if code != RuleCode.SECRETARY_LECTURE]
+        kind_q = Q(kind__in=kinds) if kinds else Q()
+        if RuleCode.THEMED_DAY in codes:
             kind_q |= Q(also_themed_day=True)
-        elif code == RuleCode.SECRETARY_LECTURE:
-            kind_q &= Q(lecturer_type=LecturerType.BRANCH_SECRETARY)
+        if RuleCode.SECRETARY_LECTURE in codes and MeetingKind.PARTY_LECTURE not in kinds:
+            # (Within the span of 党课 the secretary's lectures are among its rows already.)
+            kind_q |= Q(kind=MeetingKind.PARTY_LECTURE, lecturer_type=LecturerType.BRANCH_SECRETARY)
         conditions |= kind_q & Q(held_on__gte=start, held_on__lte=end)
     if not conditions:
         return {}

@@ -24,30 +24,33 @@ def no_org_life_since(today=None, months=NO_ORG_LIFE_MONTHS):
     return add_months(today or timezone.localdate(), -months)
 
 
-def members_without_org_life(members, *, today=None, months=NO_ORG_LIFE_MONTHS):
+def members_without_org_life(members, *, today=None, months=NO_ORG_LIFE_MONTHS, last_attended=True):
     """Members (full or probationary) of `members` — already scoped (visible_to, a branch, a
     subtree) — who attended (present or late) no locked meeting held in the last `months` months,
     annotated with `last_attended_on` (None: never). Not flagged: someone admitted within the
     look-back (not yet a member for six months), and members of a branch whose records do not reach
     back that far (no locked meeting held before the look-back began: a branch that started
     recording its meetings recently would otherwise flag everyone). Correlated subqueries on the
-    (member, meeting) and (organisation, held_on) indexes; no per-member queries."""
+    (member, meeting) and (organisation, held_on) indexes; no per-member queries. `last_attended`
+    False leaves the annotation out (a count does not need it; building it costs the page)."""
     since = no_org_life_since(today, months)
     attended = Attendance.objects.filter(
         member=OuterRef("pk"), status__in=ATTENDED_STATUSES, meeting__locked_at__isnull=False
     )
     recent = attended.filter(meeting__held_on__gte=since)
-    last = attended.order_by().values("member").annotate(last=Max("meeting__held_on")).values("last")
     recorded = Meeting.objects.filter(
         organization=OuterRef("branch_id"), locked_at__isnull=False, held_on__lt=since
     )
-    return (
+    flagged = (
         members.filter(status__in=ACTIVE_STATUSES)
         .filter(Q(admitted_on__isnull=True) | Q(admitted_on__lte=since))
         .filter(Exists(recorded))
         .filter(~Exists(recent))
-        .annotate(last_attended_on=Subquery(last))
     )
+    if not last_attended:
+        return flagged
+    last = attended.order_by().values("member").annotate(last=Max("meeting__held_on")).values("last")
+    return flagged.annotate(last_attended_on=Subquery(last))
 
 
 def meetings_for(ids, user):

@@ -4,7 +4,11 @@ and how many members have had no organisational life for six months. A committee
 to its subtree's compliance table instead."""
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from branches.models import BRANCH_KINDS
 from members.models import Member
@@ -29,13 +33,29 @@ def compliance_panel(org, user):
     if not context["is_branch"]:
         return context
     report = evaluate(org, month, today=today)
-    due = []
+    due, badges = [], {}
     for rule in report.branches[0].rule_list if report.branches else ():
-        if rule.status == NOT_APPLICABLE:
+        status = rule.status
+        if status == NOT_APPLICABLE:
             continue
         window = rule.windows[0].window
-        due.append({"rule": rule, "window": window, "done": rule.status == MET})
-    due.sort(key=lambda d: (d["done"], d["window"].end))
+        done = status == MET
+        if status not in badges:
+            # The status badge rendered once per status, not included once per row.
+            badges[status] = render_to_string("compliance/_status.html", {"status": status})
+        due.append(
+            {
+                "label": rule.label,
+                "window": window.label,
+                "end": window.end,
+                "deadline": "" if done else _("%(day)s 前") % {"day": date_format(window.end, "m-d")},
+                "counts": _("已开并锁定记录 %(h)s 次，应开 %(r)s 次") % {"h": rule.held, "r": rule.required},
+                "badge": mark_safe(badges[status]),
+                "done": done,
+            }
+        )
+    due.sort(key=lambda d: (d["done"], d["end"]))
     members = Member.objects.visible_to(user).filter(branch=org)
-    context.update(due=due, inactive=selectors.members_without_org_life(members).count())
+    inactive = selectors.members_without_org_life(members, last_attended=False).count()
+    context.update(due=due, inactive=inactive)
     return context
