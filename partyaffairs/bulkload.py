@@ -12,6 +12,20 @@ from django.db import connection
 
 WORK_MEM = "256MB"
 MAINTENANCE_WORK_MEM = "1GB"
+_state = {"defer": False}
+
+
+@contextmanager
+def bulk_load(defer_indexes=True):
+    """The loading transaction (generate_scale_data): `indexes_deferred` drops indexes only within
+    it, and only when the load owns its transaction with no row triggers firing — inside a longer
+    transaction (a test's), pending foreign-key trigger events forbid CREATE INDEX."""
+    previous = _state["defer"]
+    _state["defer"] = defer_indexes
+    try:
+        yield
+    finally:
+        _state["defer"] = previous
 
 
 def memory_for_bulk_work():
@@ -43,7 +57,7 @@ def indexes_deferred(*models):
     """Drop the plain indexes of `models`' tables inside the current transaction and build them
     again when the block is done. DROP INDEX is transactional: if the block fails, the rollback
     that follows brings the indexes back."""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not _state["defer"]:
         yield
         return
     dropped = [index for model in models for index in plain_indexes(model)]

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from meetings.models import Attendance
-from partyaffairs.bulkload import indexes_deferred, memory_for_bulk_work, plain_indexes
+from partyaffairs.bulkload import bulk_load, indexes_deferred, memory_for_bulk_work, plain_indexes
 
 
 def all_indexes(table):
@@ -22,16 +22,23 @@ def test_plain_indexes_are_dropped_for_the_block_and_rebuilt(on_postgres):
     assert "attendance_member_meeting" in plain  # a plain index
     assert "attendance_unique" not in plain  # backs the (meeting, member) unique constraint
     assert f"{table}_pkey" not in plain
-    with transaction.atomic(), indexes_deferred(Attendance):
+    with transaction.atomic(), bulk_load(), indexes_deferred(Attendance):
         during = all_indexes(table)
         assert set(during) == set(before) - set(plain)
     assert all_indexes(table) == before
 
 
+def test_outside_a_bulk_load_nothing_is_dropped(on_postgres):
+    table = Attendance._meta.db_table
+    before = all_indexes(table)
+    with transaction.atomic(), indexes_deferred(Attendance):
+        assert all_indexes(table) == before
+
+
 def test_a_failed_block_rolls_back_to_the_indexes_it_started_with(on_postgres):
     table = Attendance._meta.db_table
     before = all_indexes(table)
-    with pytest.raises(RuntimeError), transaction.atomic(), indexes_deferred(Attendance):
+    with pytest.raises(RuntimeError), transaction.atomic(), bulk_load(), indexes_deferred(Attendance):
         raise RuntimeError("the load failed")
     assert all_indexes(table) == before
 
