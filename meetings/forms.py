@@ -1,11 +1,10 @@
 from django import forms
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from branches.forms import DATE
 from branches.models import BRANCH_KINDS, Organization, OrgKind
 from branches.scoping import scope_for
+from branches.widgets import ListSelect
 from members.models import ACTIVE_STATUSES, Member
 
 from .models import (
@@ -227,41 +226,10 @@ class _NameChoiceIterator(forms.models.ModelChoiceIterator):
         yield from self.queryset.values_list("pk", "name")
 
 
-class NameSelect(forms.Select):
-    """A single select of flat choices with plain-text labels (names), its markup that of
-    templates/django/forms/widgets/select.html built in Python: the template engine's pass per
-    option was most of the cost of a picker of a branch's 50 members."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        css = attrs.get("class")
-        parts = [format_html('<select name="{}" class="form-select{}"', name, f" {css}" if css else "")]
-        for key, val in attrs.items():
-            if key != "class" and val is not False:
-                parts.append(format_html(" {}", key) if val is True else format_html(' {}="{}"', key, val))
-        parts.append(">")
-        chosen = set(self.format_value(value))
-        for option_value, label in self.choices:
-            option_value = "" if option_value is None else str(option_value)
-            selected = option_value in chosen
-            if selected:
-                chosen = ()  # the first match only, as Select.optgroups
-            parts.append(
-                format_html(
-                    '\n  <option value="{}"{}>{}</option>\n',
-                    option_value,
-                    " selected" if selected else "",
-                    label,
-                )
-            )
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))
-
-
 class MemberChoiceField(forms.ModelChoiceField):
     """A member picker: options from (pk, name) rows, rendered without the template engine."""
 
-    widget = NameSelect
+    widget = ListSelect
     iterator = _NameChoiceIterator
 
 

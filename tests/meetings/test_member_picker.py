@@ -1,24 +1,25 @@
-"""The 责任人 picker of a meeting's page: `NameSelect` builds in Python the markup the project's
-select.html gives, and its options come from (pk, name) rows. The markup must be exactly the
-template's."""
+"""The 责任人 picker of a meeting's page: the shared `ListSelect` builds in Python the markup the
+project's select.html gives, and its options come from (pk, name) rows. The markup must be exactly
+the template's."""
 
 from django import forms
 from django.template import engines
 from django.utils.html import escape
 
-from meetings.forms import ActionItemForm, NameSelect
+from branches.widgets import ListSelect
+from meetings.forms import ActionItemForm
 from meetings.models import Meeting
 from tests.conftest import make_member
 
 
 class Picker(forms.Form):
     plain = forms.ChoiceField(
-        choices=[("", "—"), ("a", "甲"), ("b", "A & <B>"), (3, "丙")], widget=NameSelect
+        choices=[("", "—"), ("a", "甲"), ("b", "A & <B>"), (3, "丙")], widget=ListSelect
     )
     styled = forms.ChoiceField(
         choices=[(None, "---------"), ("1", "一"), ("1", "一（重名）"), ("2", "二")],
         required=False,
-        widget=NameSelect(attrs={"class": "form-select-sm", "data-x": 1, "disabled": True, "title": '"q"'}),
+        widget=ListSelect(attrs={"class": "form-select-sm", "data-x": 1, "disabled": True, "title": '"q"'}),
     )
 
 

@@ -360,7 +360,7 @@ def test_the_ledger_page_counts_its_items_once(cast, client_for, ledger, make_it
 def test_the_filter_select_is_written_as_the_select_template_writes_it(value):
     from django import forms
 
-    from rectifications.forms import ListSelect
+    from branches.widgets import ListSelect
 
     choices = [("", "全部"), ("open", "待认领"), ('<&">', "<b>&\"'"), (7, 7)]
     for attrs in ({}, {"aria-label": "状态 <", "class": "x&y", "disabled": True, "hidden": False}):
