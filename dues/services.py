@@ -430,6 +430,23 @@ def _plan(amount, balances, expected_for, policy, current):
     return plan
 
 
+def _payment_errors(amount, paid_on, channel, today):
+    """(the amount as a Decimal, {field: message}) for a payment's amount, date and channel: the
+    checks one payment and a batch of them share."""
+    errors = {}
+    try:
+        amount = _amount(amount, "amount")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if paid_on is None:
+        errors["paid_on"] = _("请填写交纳日期。")
+    elif paid_on > today:
+        errors["paid_on"] = _("交纳日期不能晚于今天。")
+    if channel not in Channel.values:
+        errors["channel"] = _("请选择交纳方式。")
+    return amount, errors
+
+
 def dues_payment_record(
     *,
     user,
@@ -450,18 +467,8 @@ def dues_payment_record(
     and year. 代交 only where the policy allows, with the payer and a reason. A voluntary payment
     (自愿多交) is kept apart; one of ¥1000 or more goes wholly to the Centre."""
     _can_edit(user, member.branch)
-    errors = {}
-    try:
-        amount = _amount(amount, "amount")
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
     today = timezone.localdate()
-    if paid_on is None:
-        errors["paid_on"] = _("请填写交纳日期。")
-    elif paid_on > today:
-        errors["paid_on"] = _("交纳日期不能晚于今天。")
-    if channel not in Channel.values:
-        errors["channel"] = _("请选择交纳方式。")
+    amount, errors = _payment_errors(amount, paid_on, channel, today)
     if kind not in PaymentKind.values:
         errors["kind"] = _("请选择类型。")
     if collector_member is not None:
@@ -564,18 +571,8 @@ def dues_payments_record_many(*, user, payments):
             if member.branch_id not in policies:
                 _can_edit(user, member.branch)
                 policies[member.branch_id] = DuesPolicy.for_org(member.branch, today)
-            errors = {}
-            try:
-                amount = _amount(item["amount"], "amount")
-            except ValidationError as exc:
-                errors.update(exc.message_dict)
             paid_on, channel = item.get("paid_on"), item.get("channel", Channel.CASH)
-            if paid_on is None:
-                errors["paid_on"] = _("请填写交纳日期。")
-            elif paid_on > today:
-                errors["paid_on"] = _("交纳日期不能晚于今天。")
-            if channel not in Channel.values:
-                errors["channel"] = _("请选择交纳方式。")
+            amount, errors = _payment_errors(item["amount"], paid_on, channel, today)
             if member.branch.kind not in BRANCH_KINDS:
                 errors["member"] = _("该党员未编入党支部。")
             if not errors:
