@@ -83,9 +83,10 @@ class Scope:
 
 
 def _minimal_roots(paths):
-    """Drop paths already covered by a shorter prefix, so Q objects stay small."""
+    """Drop paths already covered by a shorter prefix, so Q objects stay small; the roots come
+    shortest first, then in path order, whatever order the paths came in."""
     roots = []
-    for p in sorted(set(paths), key=len):
+    for p in sorted(set(paths), key=lambda path: (len(path), path)):
         if not any(p.startswith(r) for r in roots):
             roots.append(p)
     return tuple(roots)
