@@ -4,7 +4,7 @@ summaries, an item's timeline and the overdue escalation — each a fixed number
 import datetime
 import re
 
-from django.db.models import Count, F, Q
+from django.db.models import BooleanField, Count, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +158,33 @@ def paper_row(item, today, *, overdue_label=""):
         progress_text(item),
         status,
     ]
+
+
+FILTER_UNITS = 300  # the 责任单位 filter's choices at most
+# From this many items, a ledger's filter units are found by walking its issuer's subtree in path
+# order (see filter_units).
+WALK_FROM_ITEMS = 1000
+
+
+def filter_units(qs, *, ledger=None, total=None, limit=FILTER_UNITS):
+    """(id, name) of the responsible units of the items `qs`, in path order, `limit` at most.
+
+    For a ledger of `total` ≥ WALK_FROM_ITEMS items the organisations of its issuer's subtree are
+    walked in path order and each is kept when it is a unit of one of the items, until `limit` are
+    found: a scalar subquery per organisation, which PostgreSQL cannot turn into a semi-join over
+    every unit row (the root's 10,000-item ledger at tier M: 4,745 units of 10,239 rows, 9 ms
+    hashed, 2.5 ms walked). A small ledger, or items not of one ledger, take the plain semi-join:
+    there the walk could cross a whole subtree to find a handful of units."""
+    links = Item.units.through.objects
+    if ledger is not None and total is not None and total >= WALK_FROM_ITEMS:
+        one = links.filter(organization_id=OuterRef("pk"), item__in=qs).annotate(one=Value(True))
+        orgs = Organization.objects.filter(path__startswith=ledger.issuer.path).annotate(
+            is_unit=Subquery(one.values("one")[:1], output_field=BooleanField())
+        )
+        orgs = orgs.filter(is_unit=True)
+    else:
+        orgs = Organization.objects.filter(pk__in=links.filter(item__in=qs).values("organization_id"))
+    return list(orgs.order_by("path").values_list("pk", "name")[:limit])
 
 
 def categories(qs):

@@ -117,13 +117,12 @@ def ledger_edit(request, pk):
     )
 
 
-def _table_context(request, qs, *, forced_overdue=False, total=None, show_ledger=False):
+def _table_context(request, qs, *, forced_overdue=False, total=None, show_ledger=False, ledger=None):
     """Filters, pagination and rows for the paper layout (a fixed number of queries). `total`:
     the number of rows of `qs` when the caller has counted them already (used when no filter
-    narrows them); `show_ledger`: each row names its ledger."""
+    narrows them); `show_ledger`: each row names its ledger; `ledger`: the one ledger `qs` is of."""
     today = timezone.localdate()
-    unit_ids = Item.units.through.objects.filter(item__in=qs).values("organization_id")
-    units = Organization.objects.filter(pk__in=unit_ids).order_by("path").values_list("pk", "name")[:300]
+    units = selectors.filter_units(qs, ledger=ledger, total=total)
     form = ItemFilterForm(request.GET or None, units=units, categories=selectors.categories(qs))
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.items_table(
@@ -158,7 +157,7 @@ def ledger_detail(request, pk):
     ledger = visible_ledger(request, pk)
     items = Item.objects.in_ledger(ledger, request.user)
     summary = selectors.with_counts([ledger], request.user, items=items)[0]
-    context = _table_context(request, items, total=summary.item_total)
+    context = _table_context(request, items, total=summary.item_total, ledger=ledger)
     context.update(
         ledger=ledger,
         can_issue=access.can_issue(request.user, ledger.issuer),

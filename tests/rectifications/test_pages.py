@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from rectifications import services
+from rectifications import selectors, services
 from rectifications.models import Item, ItemStatus, Measure, Suggestion
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -76,6 +76,37 @@ def test_filters_status_overdue_unit_category(cast, client_for, ledger, make_ite
     assert shown(status="claimed") == {"乙-已认领"}
     overdue = client.get(reverse("rectifications:overdue")).content.decode()
     assert "甲-逾期" in overdue and "乙-未到期" not in overdue and "逾期9天" in overdue
+
+
+@pytest.mark.parametrize("walk_from", [1, 10_000])  # the subtree walk, the plain semi-join
+def test_the_unit_filter_lists_the_ledgers_units_in_path_order(
+    cast, client_for, ledger, make_item, monkeypatch, walk_from
+):
+    """Whichever way the units are found (selectors.filter_units), the 责任单位 filter offers the
+    units of the ledger's items that the viewer sees, in path order, each once, at most 300."""
+    monkeypatch.setattr(selectors, "WALK_FROM_ITEMS", walk_from)
+    make_item(ledger, cast.b, problem="乙的问题")
+    make_item(ledger, cast.a, problem="甲的问题")
+    make_item(ledger, cast.a, problem="甲的第二个问题", units=[cast.a, cast.b])
+    other = services.ledger_create(
+        user=cast.committee,
+        issuer=cast.c1,
+        source="inspection",
+        title="另一本台账",
+        issued_on=datetime.date(2026, 3, 1),
+        deadline=datetime.date(2026, 8, 31),
+    )
+    make_item(other, cast.a_group, problem="别的台账的问题")
+    url = reverse("rectifications:ledger", args=[ledger.pk])
+
+    def units(user):
+        return client_for(user).get(url).context["form"].fields["unit"].choices[1:]
+
+    assert units(cast.committee) == [(cast.a.pk, "甲党支部"), (cast.b.pk, "乙党支部")]
+    # 甲's secretary sees 甲's items; the item shared with 乙 brings 乙 along as its other unit.
+    assert units(cast.secretary_a) == [(cast.a.pk, "甲党支部"), (cast.b.pk, "乙党支部")]
+    items = Item.objects.filter(ledger=ledger)
+    assert selectors.filter_units(items, ledger=ledger, total=3, limit=1) == [(cast.a.pk, "甲党支部")]
 
 
 @time_machine.travel(TODAY)
