@@ -335,6 +335,13 @@ def roll_arrears(today=None):
         return steps
 
 
+def forget_stale_marker(today=None):
+    """Drop the arrears marker unless it is at the current month: after a part of the table was
+    recomputed as of now, a marker of an earlier month no longer describes all of it."""
+    current = period_of(today or timezone.localdate())
+    DuesSummaryMarker.objects.filter(key=ARREARS).exclude(as_of=current).delete()
+
+
 def rebuild(paths=None, today=None):
     """Rebuild both tables from the ledger (for the subtrees, or everything). Returns
     (summary rows, members in arrears)."""

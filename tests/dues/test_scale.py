@@ -1,14 +1,26 @@
 """Dues scale data (generate_scale_data --tier S): bases for three years, 36 months of obligations,
 payments with realistic arrears (buckets and the 自行脱党 flag populated), remittances, --replace."""
 
+import datetime
 import io
 from collections import Counter
 
+import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
 from branches.models import Organization
 from dues import selectors
-from dues.models import DuesBase, DuesObligation, DuesPayment, PaymentAllocation, Remittance
+from dues.models import (
+    DuesBase,
+    DuesObligation,
+    DuesPayment,
+    DuesSummaryMarker,
+    PaymentAllocation,
+    Remittance,
+    period_of,
+)
+from dues.summary import ARREARS, forget_stale_marker
 
 
 def test_tier_s(scale_tier_s, db):
@@ -27,6 +39,12 @@ def test_tier_s(scale_tier_s, db):
     paying = DuesObligation.objects.values("member_id").distinct().count()
     assert 0.8 < 1 - len(arrears) / paying < 0.9  # ~85 % are paid up
     assert Remittance.objects.filter(status="confirmed").exists()
+    # The arrears marker, when there is one, is at the current month: the month's generation then
+    # steps the state on instead of recomputing it, and never steps rows already current.
+    alone = not Organization.objects.filter(depth=1).exclude(pk=root.pk).exists()
+    marker = DuesSummaryMarker.objects.filter(key=ARREARS).first()
+    assert (marker is not None) == alone
+    assert marker is None or marker.as_of == period_of(timezone.localdate())
     before = _figures()
     call_command("generate_scale_data", "--tier", "S", "--replace", stdout=io.StringIO())
     assert len(set(DuesObligation.objects.values_list("period", flat=True).distinct())) == 36
@@ -52,3 +70,16 @@ def _figures():
             .values_list("member__name", "member__birth_date", "s")
         ),
     }
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 1, 0, 30, tzinfo=datetime.UTC))  # 08:30 in Shanghai
+def test_a_stale_marker_goes_and_a_current_one_stays(db):
+    """After part of the arrears table was recomputed as of now, only a marker of this month still
+    describes the whole table."""
+    current = period_of(datetime.date(2026, 12, 1))
+    DuesSummaryMarker.objects.create(key=ARREARS, as_of=current)
+    forget_stale_marker()
+    assert DuesSummaryMarker.objects.get(key=ARREARS).as_of == current
+    DuesSummaryMarker.objects.filter(key=ARREARS).update(as_of=current - 1)
+    forget_stale_marker()
+    assert not DuesSummaryMarker.objects.exists()
