@@ -117,13 +117,18 @@ def ledger_edit(request, pk):
     )
 
 
-def _table_context(request, qs, *, forced_overdue=False, total=None, show_ledger=False, ledger=None):
+def _table_context(
+    request, qs, *, forced_overdue=False, total=None, show_ledger=False, ledger=None, categories=None
+):
     """Filters, pagination and rows for the paper layout (a fixed number of queries). `total`:
     the number of rows of `qs` when the caller has counted them already (used when no filter
-    narrows them); `show_ledger`: each row names its ledger; `ledger`: the one ledger `qs` is of."""
+    narrows them); `show_ledger`: each row names its ledger; `ledger`: the one ledger `qs` is of;
+    `categories`: those of `qs`, when the caller has them."""
     today = timezone.localdate()
     units = selectors.filter_units(qs, ledger=ledger, total=total)
-    form = ItemFilterForm(request.GET or None, units=units, categories=selectors.categories(qs))
+    if categories is None:
+        categories = selectors.categories(qs)
+    form = ItemFilterForm(request.GET or None, units=units, categories=categories)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.items_table(
         qs,
@@ -156,8 +161,8 @@ def _table_context(request, qs, *, forced_overdue=False, total=None, show_ledger
 def ledger_detail(request, pk):
     ledger = visible_ledger(request, pk)
     items = Item.objects.in_ledger(ledger, request.user)
-    summary = selectors.with_counts([ledger], request.user, items=items)[0]
-    context = _table_context(request, items, total=summary.item_total, ledger=ledger)
+    summary, categories = selectors.ledger_summary(ledger, items)
+    context = _table_context(request, items, total=summary.item_total, ledger=ledger, categories=categories)
     context.update(
         ledger=ledger,
         can_issue=access.can_issue(request.user, ledger.issuer),

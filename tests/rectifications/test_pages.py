@@ -434,3 +434,18 @@ def test_the_paper_layout_row_shows_people_progress_and_badges(cast, client_for,
         'data-testid="item-status">整改中</span> <span class="badge text-bg-danger" data-testid="overdue">'
         '逾期10天</span> <span class="badge text-bg-warning">被退回</span>'
     ) in body
+
+
+@time_machine.travel(TODAY)
+def test_a_ledgers_summary_counts_as_the_ledger_list_does(cast, ledger, make_item):
+    """The ledger page's one aggregate per category gives the list's counts and the categories."""
+    make_item(ledger, cast.a, problem="逾期", deadline=datetime.date(2026, 7, 1))
+    make_item(ledger, cast.b, problem="未到期", category="作风建设", deadline=datetime.date(2026, 8, 1))
+    make_item(ledger, cast.b, problem="无类别", category="", deadline=datetime.date(2026, 8, 1))
+    items = Item.objects.in_ledger(ledger, cast.committee)
+    listed = selectors.with_counts([ledger], cast.committee, items=items)[0]
+    expected = (listed.item_total, listed.item_closed, listed.item_overdue, listed.item_waiting)
+    summary, categories = selectors.ledger_summary(ledger, items)
+    assert (summary.item_total, summary.item_closed, summary.item_overdue, summary.item_waiting) == expected
+    assert expected == (3, 0, 1, 0)
+    assert categories == selectors.categories(items) == ["作风建设", "组织建设"]
