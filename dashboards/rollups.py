@@ -133,10 +133,15 @@ def periods_of(day):
 
 
 def current_periods(today):
-    """The periods whose statuses move with the calendar: the month, quarter and year of today and
-    of the previous month (a window ends, arrears grow a month) — what the nightly run rebuilds."""
+    """What the nightly run rebuilds: the periods whose figures move with the calendar (a window
+    ends, arrears grow a month, an item falls overdue) and that committees read — the month,
+    quarter and year of today and of the previous month, and the quarter just ended with its year
+    (the one the quarterly report covers and a committee reviews through the next quarter; without
+    it every dashboard of that quarter was computed live from the day after a rebuild)."""
     previous = containing(MONTH, today).start - datetime.timedelta(days=1)
-    return list({p.code: p for day in (previous, today) for p in periods_of(day)}.values())
+    ended = containing(QUARTER, today).start - datetime.timedelta(days=1)
+    periods = [*periods_of(previous), *periods_of(today), containing(QUARTER, ended), containing(YEAR, ended)]
+    return list({p.code: p for p in periods}.values())
 
 
 def periods_between(first, last):

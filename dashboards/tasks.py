@@ -43,6 +43,7 @@ def rebuild_month(period_code):
 @shared_task(acks_late=True)
 def refresh_current():
     """Nightly: statuses move with the calendar (a window ends, arrears grow a month), so the
-    current and the previous month's month, quarter and year are rebuilt, and the `now` rows."""
+    current and the previous month's month, quarter and year, the quarter just ended with its
+    year (rollups.current_periods), and the `now` rows are rebuilt."""
     today = timezone.localdate()
     return rollups.rebuild(rollups.current_periods(today), today=today)

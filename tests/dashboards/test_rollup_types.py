@@ -22,7 +22,7 @@ def test_counts_from_decimal_sums_are_stored_as_ints():
     assert all(type(data[name]) is int for name in INT_FIELDS)
 
 
-def test_current_periods_reach_back_into_the_previous_month():
+def test_current_periods_reach_back_into_the_previous_month_and_the_quarter_just_ended():
     import datetime
 
     from dashboards.rollups import current_periods
@@ -31,6 +31,9 @@ def test_current_periods_reach_back_into_the_previous_month():
         return sorted(p.code for p in current_periods(day))
 
     assert codes(datetime.date(2026, 7, 10)) == ["2026", "2026-06", "2026-07", "2026-Q2", "2026-Q3"]
-    assert codes(datetime.date(2026, 8, 31)) == ["2026", "2026-07", "2026-08", "2026-Q3"]
+    assert codes(datetime.date(2026, 8, 31)) == ["2026", "2026-07", "2026-08", "2026-Q2", "2026-Q3"]
+    # Just after midnight in December the committees still review the third quarter.
+    assert codes(datetime.date(2026, 12, 2)) == ["2026", "2026-11", "2026-12", "2026-Q3", "2026-Q4"]
+    assert codes(datetime.date(2027, 2, 15)) == ["2026", "2026-Q4", "2027", "2027-01", "2027-02", "2027-Q1"]
     # New year's day: last December's month, quarter and year are still moving.
     assert codes(datetime.date(2026, 1, 1)) == ["2025", "2025-12", "2025-Q4", "2026", "2026-01", "2026-Q1"]
