@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from pathlib import Path
 
 SCHEMA = 1
@@ -63,6 +64,21 @@ def machine():
         "django": django.get_version(),
         "wrk": wrk,
     }
+
+
+def cpu_probe(rounds=5):
+    """Milliseconds of a fixed piece of pure-Python work (the best of `rounds`): the same on every
+    run, so a run whose pages look slower can be told apart from a slower or busier machine
+    (a shared virtual machine's speed drifts; the page figures move with it)."""
+    best = None
+    for _ in range(rounds):
+        started = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        spent = (time.process_time() - started) * 1000
+        best = spent if best is None else min(best, spent)
+    return round(best, 1)
 
 
 def load():
@@ -252,7 +268,14 @@ def render(data):
             "",
             f"Measured {tier.get('measured_at')} at commit `{tier.get('git')}`; load average before / after: "
             f"{tier.get('load_average', {}).get('before')} / {tier.get('load_average', {}).get('after')}; "
-            f"{tier.get('duration_s')} s of load per page at {tier.get('connections')} connections.",
+            f"{tier.get('duration_s')} s of load per page at {tier.get('connections')} connections."
+            + (
+                f" CPU probe (`results.cpu_probe`, a fixed Python loop, best of 5): "
+                f"{tier['cpu_probe_ms']['before']} ms before / {tier['cpu_probe_ms']['after']} ms after — "
+                "the larger it is, the slower the machine was for this run."
+                if tier.get("cpu_probe_ms")
+                else ""
+            ),
             "",
             "Data: "
             + ", ".join(f"{v:,} {k}" for k, v in tier.get("data", {}).items())

@@ -325,6 +325,7 @@ def run_tier(tier, seed):
     setup_test_environment()  # the test client's responses and 'testserver'
     started = results.now()
     load_before = os.getloadavg()
+    probe_before = results.cpu_probe()
     ensure_data(tier, seed)
     post = post_load(tier)
     fx = fixtures(tier)
@@ -355,6 +356,7 @@ def run_tier(tier, seed):
         "connections": config.CONNECTIONS,
         "duration_s": config.DURATION,
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
+        "cpu_probe_ms": {"before": probe_before, "after": results.cpu_probe()},
         "data": counts_data,
         "database_size": size,
         "fingerprint": prints["digest"],

@@ -164,6 +164,14 @@ def test_results_written_and_rendered(tmp_path):
     assert "a full reminder run: ≤ 60 s | not available" in md
     assert "compliance engine, whole tree, one quarter: ≤ 5 s | 1.5 s | ✅ met" in md
     assert "tier M load into PostgreSQL ≤ 15 min | 1.7 min | ✅ met" in md
+    # How fast the machine was for the run, beside its figures.
+    probed = _tier(100, 11) | {"cpu_probe_ms": {"before": 61.5, "after": 70.2}}
+    md = results.render(results.store(probed, "M", path))
+    assert (
+        "CPU probe (`results.cpu_probe`, a fixed Python loop, best of 5): 61.5 ms before / 70.2 ms after"
+        in md
+    )
+    assert results.cpu_probe(rounds=1) > 0
     worse = results.store(_tier(200, 12), "M", path)
     assert "p95 200.0 ms; M/S 2.50; queries S 11 / M 12 | ❌ missed" in results.render(worse)
 
