@@ -283,14 +283,6 @@ class AmendForm(forms.Form):
         _bootstrap(self)
 
 
-class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("取消原因"), max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _bootstrap(self)
-
-
 class TalkForm(forms.Form):
     organization = forms.ModelChoiceField(label=_("党支部"), queryset=Organization.objects.none())
     held_on = forms.DateField(label=_("谈话日期"), widget=DATE)

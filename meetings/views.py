@@ -32,7 +32,6 @@ from .forms import (
     AdjustForm,
     AmendForm,
     AttachmentForm,
-    CancelForm,
     MeetingListFilterForm,
     PlanForm,
     RecordForm,
@@ -397,7 +396,6 @@ def detail(request, pk):
         "attachment_form": AttachmentForm() if editable else None,
         "review_form": ReviewForm() if may_review else None,
         "amend_form": AmendForm() if may_amend else None,
-        "cancel_form": CancelForm(),
         "problems": services.sign_problems(meeting) if draft else {},
     }
     return render(request, "meetings/detail.html", context)
