@@ -101,6 +101,12 @@ def main(argv=None):
             )
             if done.returncode:
                 sys.exit(f"tier {name} failed ({done.returncode})")
+        if {"S", "M"} <= set(args.tiers):
+            from scripts.bench.run import paired
+
+            pairs = paired(("S", "M"))
+            if pairs is not None:
+                results.store_paired(pairs)
         print(results.write_markdown())
 
 

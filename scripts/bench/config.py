@@ -21,6 +21,9 @@ DEV_SECRET_KEY = "dev-only-insecure-key-partyaffairs-do-not-use-in-production-01
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))  # seconds of load per page
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))  # seconds of load before each measurement
+# The paired S/M runs (run.paired): rounds per page, seconds of load per tier and round.
+PAIRED_ROUNDS = int(os.environ.get("BENCH_PAIRED_ROUNDS", "3"))
+PAIRED_DURATION = int(os.environ.get("BENCH_PAIRED_DURATION", "4"))
 
 
 def pg_base():

@@ -104,6 +104,16 @@ def store(tier_result, tier, path=None):
     return data
 
 
+def store_paired(pairs, path=None):
+    """Put the paired S/M runs (run.paired) into the JSON beside the tiers."""
+    path = Path(path or JSON_PATH)
+    data = json.loads(path.read_text()) if path.exists() else {"schema": SCHEMA, "tiers": {}}
+    data["paired"] = pairs
+    data["updated_at"] = now()
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    return data
+
+
 def now():
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -198,9 +208,13 @@ def target_rows(data):
             continue
         p95 = load["p95_ms"]
         ratio = p95 / s_load["p95_ms"] if s_load.get("p95_ms") else None
+        pair = ((data.get("paired") or {}).get("pages") or {}).get(key) or {}
+        paired = pair.get("ratio") is not None
+        if paired:  # measured side by side: the machine's drift between the two tier runs cancels
+            ratio = pair["ratio"]
         same = s_page.get("queries") == page.get("queries") and s_page.get("queries") is not None
         ok = p95 <= target and (ratio is None or ratio <= M_OVER_S) and same and not load.get("errors")
-        ratio_text = "—" if ratio is None else f"{ratio:.2f}"
+        ratio_text = "—" if ratio is None else f"{ratio:.2f}" + (" (paired)" if paired else "")
         rows.append(
             f"| {page['label']}: p95 ≤ {target} ms, M ≤ 1.5 × S, queries S = M | "
             f"p95 {p95:.1f} ms; M/S {ratio_text}; queries S {s_page.get('queries', '—')} / M {page.get('queries')} | "
@@ -227,6 +241,43 @@ def target_rows(data):
             f"| tier M load into PostgreSQL ≤ 15 min | {gen['total_s'] / 60:.1f} min | {_verdict(ok)} | |"
         )
     return rows
+
+
+def paired_rows(data):
+    """The paired S/M runs' section (run.paired), or nothing when there were none."""
+    pairs = data.get("paired") or {}
+    if not pairs.get("pages"):
+        return []
+    small, large = pairs.get("tiers", ["S", "M"])
+    probe = pairs.get("cpu_probe_ms") or {}
+    out = [
+        "## M/S measured in pairs",
+        "",
+        f"Measured {pairs.get('measured_at')}: both tiers' servers up at once; for each page "
+        f"{pairs.get('rounds')} rounds of {pairs.get('duration_s')} s of load at {pairs.get('connections')} "
+        f"connections on tier {small} and on tier {large} one after the other (the order swapped every "
+        "round), so the two see the machine at the same speed; the M/S in the targets above is the "
+        "median of the rounds' ratios. CPU probe before / after: "
+        f"{probe.get('before')} / {probe.get('after')} ms.",
+        "",
+        f"| page | p95 ms at {small}, by round | p95 ms at {large}, by round | M/S (median) |",
+        "|---|---|---|---:|",
+    ]
+    labels = {
+        key: page.get("label", key)
+        for key, page in data.get("tiers", {}).get(large, {}).get("pages", {}).items()
+    }
+
+    def cells(values):
+        return ", ".join("—" if v is None else f"{v:.1f}" for v in values)
+
+    for key, pair in ordered(pairs["pages"], _page_keys()):
+        ratio = pair.get("ratio")
+        out.append(
+            f"| {labels.get(key, key)} | {cells(pair.get(f'{small}_p95_ms', []))} | "
+            f"{cells(pair.get(f'{large}_p95_ms', []))} | {'—' if ratio is None else f'{ratio:.2f}'} |"
+        )
+    return [*out, ""]
 
 
 def render(data):
@@ -261,6 +312,7 @@ def render(data):
         "|---|---|---|---|",
         *target_rows(data),
         "",
+        *paired_rows(data),
     ]
     for name, tier in sorted(data.get("tiers", {}).items()):
         out += [

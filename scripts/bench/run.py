@@ -319,6 +319,83 @@ def measure_pages(fx, counts, role_clients):
     return pages, f"{load.workers()} sync workers"
 
 
+def _scratch(tier):
+    return ROOT / ".bench" / f"pages-{tier}.json"
+
+
+def remember_pages(tier, pages, role_clients):
+    """What the paired runs need to load a tier's pages again from another process: each measured
+    page's URL and its role's session cookie, and the tier's SECRET_KEY (the sessions are signed
+    with it). A scratch file under .bench/ (git-ignored), never in the docs: the cookies are live
+    sessions."""
+    role_of = {page.key: page.role for page in PAGES}
+    measured = {
+        key: {"url": page["url"], "cookie": role_clients[role_of[key]][1]}
+        for key, page in pages.items()
+        if (page.get("wrk") or {}).get("requests")
+    }
+    path = _scratch(tier)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"secret_key": os.environ["SECRET_KEY"], "pages": measured}))
+
+
+def paired(tiers=("S", "M"), *, rounds=None, duration=None):
+    """M/S measured in pairs: both tiers' servers up at once, and for each page `rounds` rounds of
+    a tier S load run next to a tier M one (the order swapped every round), so both see the machine
+    as it is in the same half-minute. A shared virtual machine's speed drifts by a third within a
+    few minutes (the CPU probe before and after a tier), which a ratio of two runs minutes apart
+    takes for a property of the code. The ratio is the median of the rounds'. None without wrk or
+    without both tiers' scratch files."""
+    rounds = rounds or config.PAIRED_ROUNDS
+    duration = duration or config.PAIRED_DURATION
+    small, large = tiers
+    if not load.wrk_available() or not all(_scratch(t).exists() for t in tiers):
+        return None
+    saved = {t: json.loads(_scratch(t).read_text()) for t in tiers}
+    keys = [p.key for p in PAGES if all(p.key in saved[t]["pages"] for t in tiers)]
+    logs = ROOT / ".bench"
+    out, started, probe_before = {}, results.now(), results.cpu_probe()
+    env = {t: config.environment(t, secret_key=saved[t]["secret_key"]) for t in tiers}
+    with (
+        load.gunicorn(env[small], log=logs / f"gunicorn-paired-{small}.log") as base_small,
+        load.gunicorn(env[large], log=logs / f"gunicorn-paired-{large}.log") as base_large,
+    ):
+        bases = {small: base_small, large: base_large}
+        for key in keys:
+            pages = {t: saved[t]["pages"][key] for t in tiers}
+            for t in tiers:  # warm both servers' workers for this page
+                load.wrk(
+                    bases[t], pages[t]["url"], pages[t]["cookie"], connections=config.CONNECTIONS, duration=1
+                )
+            p95 = {small: [], large: []}
+            for r in range(rounds):
+                for t in tiers if r % 2 == 0 else tuple(reversed(tiers)):
+                    result = load.wrk(
+                        bases[t],
+                        pages[t]["url"],
+                        pages[t]["cookie"],
+                        connections=config.CONNECTIONS,
+                        duration=duration,
+                    )
+                    p95[t].append(result["p95_ms"] if result.get("requests") else None)
+            ratios = sorted(b / a for a, b in zip(p95[small], p95[large], strict=True) if a and b)
+            out[key] = {
+                f"{small}_p95_ms": p95[small],
+                f"{large}_p95_ms": p95[large],
+                "ratio": round(ratios[len(ratios) // 2], 2) if ratios else None,
+            }
+            say(f"paired {key}: {out[key]}")
+    return {
+        "measured_at": started,
+        "tiers": list(tiers),
+        "rounds": rounds,
+        "duration_s": duration,
+        "connections": config.CONNECTIONS,
+        "cpu_probe_ms": {"before": probe_before, "after": results.cpu_probe()},
+        "pages": out,
+    }
+
+
 def git_head():
     try:
         sha = subprocess.run(
@@ -361,6 +438,7 @@ def run_tier(tier, seed):
             else f"{row.key}: {row.reason}"
         )
     pages, server = measure_pages(fx, counts, role_clients)
+    remember_pages(tier, pages, role_clients)
     connection.close()
     jobs = run_jobs(tier)
     with connection.cursor() as cursor:

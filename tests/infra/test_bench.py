@@ -206,3 +206,48 @@ def test_vacuum_clears_what_a_rolled_back_job_leaves():
         cursor.execute("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [table])
         (dead,) = cursor.fetchone()
     assert dead == 0
+
+
+def test_a_paired_ratio_replaces_the_ratio_of_two_runs(tmp_path):
+    """M/S from the paired runs (both tiers side by side) is the one judged, and shown with its
+    rounds; without pairs the ratio of the two tier runs stands."""
+    path = tmp_path / "benchmarks.json"
+    results.store(_tier(80, 11), "S", path)
+    results.store(_tier(140, 11), "M", path)  # 1.75 apart: the machine slowed between the runs
+    assert "p95 140.0 ms; M/S 1.75; queries S 11 / M 11 | ❌ missed" in results.render(
+        json.loads(path.read_text())
+    )
+    pairs = {
+        "measured_at": "later",
+        "tiers": ["S", "M"],
+        "rounds": 3,
+        "duration_s": 4,
+        "connections": 16,
+        "cpu_probe_ms": {"before": 52.0, "after": 53.1},
+        "pages": {
+            "roster": {"S_p95_ms": [100.0, 120.0, 90.0], "M_p95_ms": [110.0, 126.0, None], "ratio": 1.08}
+        },
+    }
+    md = results.render(results.store_paired(pairs, path))
+    assert "p95 140.0 ms; M/S 1.08 (paired); queries S 11 / M 11 | ✅ met" in md
+    assert "## M/S measured in pairs" in md
+    assert "| roster | 100.0, 120.0, 90.0 | 110.0, 126.0, — | 1.08 |" in md
+
+
+def test_pages_remembered_for_the_paired_runs_and_none_without_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "_scratch", lambda tier: tmp_path / f"pages-{tier}.json")
+    monkeypatch.setenv("SECRET_KEY", "k" * 50)
+    monkeypatch.setattr(load, "wrk_available", lambda: True)
+    assert run.paired(("S", "M")) is None  # no tier has run
+    pages = {
+        "roster": {"url": "/members/", "wrk": {"requests": 10}},
+        "ledger": {"url": "/l/", "wrk": {"requests": 0}},  # never answered under load: not paired
+        "login": {"url": "/accounts/login/", "available": True},
+    }
+    run.remember_pages("S", pages, {"committee": (None, "sessionid=abc"), None: (None, "")})
+    saved = json.loads((tmp_path / "pages-S.json").read_text())
+    assert saved == {
+        "secret_key": "k" * 50,
+        "pages": {"roster": {"url": "/members/", "cookie": "sessionid=abc"}},
+    }
+    assert run.paired(("S", "M")) is None  # tier M's file is missing
