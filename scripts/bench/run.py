@@ -402,7 +402,20 @@ def git_head():
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "-uno"], cwd=ROOT, capture_output=True, text=True
+            # The bench's own output does not make the code it measured "changed".
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "-uno",
+                "--",
+                ".",
+                ":!docs/benchmarks.json",
+                ":!docs/benchmarks.md",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         )
         return sha.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
     except OSError:
