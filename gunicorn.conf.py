@@ -15,6 +15,9 @@ def post_worker_init(worker):
 
 
 def freeze_long_lived_objects():
+    # In each worker, after it loaded the application itself (no --preload). With --preload the
+    # freeze belongs in the master before the fork: a collection in every worker would touch, and
+    # so copy, every page of memory the workers share with it.
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 — imports the views

@@ -162,7 +162,9 @@ def ledger_detail(request, pk):
     ledger = visible_ledger(request, pk)
     items = Item.objects.in_ledger(ledger, request.user)
     summary, categories = selectors.ledger_summary(ledger, items)
-    context = _table_context(request, items, total=summary.item_total, ledger=ledger, categories=categories)
+    # The walk for the filter's units needs every item of the ledger: its issuer's editors see them.
+    whole = ledger if scope_for(request.user).can_edit(ledger.issuer) else None
+    context = _table_context(request, items, total=summary.item_total, ledger=whole, categories=categories)
     context.update(
         ledger=ledger,
         can_issue=access.can_issue(request.user, ledger.issuer),

@@ -67,9 +67,11 @@ def machine():
 
 
 def cpu_probe(rounds=5):
-    """Milliseconds of a fixed piece of pure-Python work (the best of `rounds`): the same on every
-    run, so a run whose pages look slower can be told apart from a slower or busier machine
-    (a shared virtual machine's speed drifts; the page figures move with it)."""
+    """Milliseconds of CPU time for a fixed piece of pure-Python work (the best of `rounds`): the
+    same work on every run, so a run whose pages look slower can be told apart from a slower CPU —
+    a shared virtual machine's vCPU runs slower while its host is busy, and the page figures move
+    with it. (CPU time, not wall time: waiting for a core, e.g. behind the bench's own gunicorn,
+    is not counted; the probe runs when the bench's load is off.)"""
     best = None
     for _ in range(rounds):
         started = time.process_time()
@@ -96,6 +98,8 @@ def store(tier_result, tier, path=None):
     if data.get("schema") != SCHEMA:
         data = {"schema": SCHEMA, "tiers": {}}
     data["tiers"][tier] = tier_result
+    # Pairs measured against the previous results of this tier no longer describe it.
+    data.pop("paired", None)
     data["machine"] = machine()
     data["commands"] = COMMANDS
     data["updated_at"] = now()

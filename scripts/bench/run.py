@@ -4,6 +4,7 @@ ensure the data, post-load steps, fixtures, query counts, gunicorn + wrk, the jo
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -363,6 +364,13 @@ def paired(tiers=("S", "M"), *, rounds=None, duration=None):
         bases = {small: base_small, large: base_large}
         for key in keys:
             pages = {t: saved[t]["pages"][key] for t in tiers}
+            # A session may have expired since its tier ran (30 idle minutes): a redirect to the
+            # login page must not be timed as the page.
+            statuses = {t: load.probe(bases[t], pages[t]["url"], pages[t]["cookie"]) for t in tiers}
+            if any(status != 200 for status in statuses.values()):
+                out[key] = {"reason": f"HTTP {statuses} before the paired rounds", "ratio": None}
+                say(f"paired {key}: {out[key]['reason']}")
+                continue
             for t in tiers:  # warm both servers' workers for this page
                 load.wrk(
                     bases[t], pages[t]["url"], pages[t]["cookie"], connections=config.CONNECTIONS, duration=1
@@ -377,12 +385,13 @@ def paired(tiers=("S", "M"), *, rounds=None, duration=None):
                         connections=config.CONNECTIONS,
                         duration=duration,
                     )
-                    p95[t].append(result["p95_ms"] if result.get("requests") else None)
-            ratios = sorted(b / a for a, b in zip(p95[small], p95[large], strict=True) if a and b)
+                    complete = result.get("requests") and not result.get("errors")
+                    p95[t].append(result["p95_ms"] if complete else None)
+            ratios = [b / a for a, b in zip(p95[small], p95[large], strict=True) if a and b]
             out[key] = {
                 f"{small}_p95_ms": p95[small],
                 f"{large}_p95_ms": p95[large],
-                "ratio": round(ratios[len(ratios) // 2], 2) if ratios else None,
+                "ratio": round(statistics.median(ratios), 2) if ratios else None,
             }
             say(f"paired {key}: {out[key]}")
     return {

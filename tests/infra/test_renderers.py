@@ -48,6 +48,19 @@ def test_an_indented_response_is_drfs():
     assert b"\n    " in fast
 
 
+def test_an_indent_asked_for_by_the_context_is_drfs():
+    fast = FastJSONRenderer().render({"a": 1}, None, {"indent": 0})
+    assert fast == JSONRenderer().render({"a": 1}, None, {"indent": 0})
+
+
+def test_where_the_two_differ_nothing_this_api_sends():
+    """Pinned: floats in orjson's shortest form, NaN as null (DRF refuses it)."""
+    assert FastJSONRenderer().render({"x": 1e-05}) == b'{"x":0.00001}'
+    assert FastJSONRenderer().render({"x": float("nan")}) == b'{"x":null}'
+    with pytest.raises(ValueError):
+        JSONRenderer().render({"x": float("nan")})
+
+
 def test_nothing_renders_as_nothing():
     assert FastJSONRenderer().render(None) == b""
 

@@ -107,6 +107,11 @@ def test_the_unit_filter_lists_the_ledgers_units_in_path_order(
     assert units(cast.secretary_a) == [(cast.a.pk, "甲党支部"), (cast.b.pk, "乙党支部")]
     items = Item.objects.filter(ledger=ledger)
     assert selectors.filter_units(items, ledger=ledger, total=3, limit=1) == [(cast.a.pk, "甲党支部")]
+    # 乙 moves to the other committee: its items stay in this ledger, and so does it in the filter.
+    from branches.services import organization_move
+
+    organization_move(user=cast.admin, org=cast.b, new_parent=cast.c2)
+    assert units(cast.committee) == [(cast.a.pk, "甲党支部"), (cast.b.pk, "乙党支部")]
 
 
 @time_machine.travel(TODAY)
