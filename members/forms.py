@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.models import BRANCH_KINDS, Organization, OrgKind
 from branches.scoping import scope_for
+from branches.widgets import ListSelect
 
 from .models import CURRENT_STATUSES, Assessment, DuesCategory, Member, MemberStatus
 from .pipeline import STEP_BY_NO
@@ -33,18 +34,28 @@ class RosterFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音首字母或身份证后4位"), "type": "search"}),
     )
+    # The selects written in Python (branches.widgets.ListSelect): the roster is the page a
+    # committee opens most, and Django's option template cost it more than its rows.
     status = forms.ChoiceField(
         label=_("政治面貌"),
         required=False,
         choices=[("", _("在册人员")), ("all", _("全部（含已转出等）")), *MemberStatus.choices],
+        widget=ListSelect,
     )
     dues_category = forms.ChoiceField(
-        label=_("党费类别"), required=False, choices=[("", _("全部类别")), *DuesCategory.choices]
+        label=_("党费类别"),
+        required=False,
+        choices=[("", _("全部类别")), *DuesCategory.choices],
+        widget=ListSelect,
     )
     party_group = forms.ModelChoiceField(
-        label=_("党小组"), required=False, queryset=Organization.objects.none(), empty_label=_("全部党小组")
+        label=_("党小组"),
+        required=False,
+        queryset=Organization.objects.none(),
+        empty_label=_("全部党小组"),
+        widget=ListSelect,
     )
-    flag = forms.ChoiceField(label=_("标记"), required=False, choices=FLAGS)
+    flag = forms.ChoiceField(label=_("标记"), required=False, choices=FLAGS, widget=ListSelect)
     within = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, groups, **kwargs):
