@@ -32,6 +32,18 @@ def recorder(cast, django_user_model):
     return person
 
 
+@pytest.fixture
+def planned(cast):
+    """A 集中学习 of branch a, planned for 20 September and not yet held."""
+    return services.meeting_plan(
+        user=cast.secretary_a,
+        organization=cast.a,
+        kind=MeetingKind.STUDY,
+        topic="集中学习",
+        planned_on=datetime.date(2026, 9, 20),
+    )
+
+
 def record(cast, recorder, kind=MeetingKind.COMMITTEE_MEETING, *, held_on=TODAY, user=None, **extra):
     fields = {
         "topic": "九月支委会",

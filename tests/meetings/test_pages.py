@@ -231,6 +231,24 @@ def test_list_filters_and_search(cast, recorder, held):
     assert "结束日期须不早于开始日期" in body
 
 
+def test_the_meeting_page_cancels_a_planned_meeting_with_a_reason(cast, client_for, planned):
+    """The page's 取消会议 form: without a reason it says so and the meeting stays planned."""
+    client = client_for(cast.secretary_a)
+    page = client.get(reverse("meetings:detail", args=[planned.pk])).content.decode()
+    assert reverse("meetings:cancel", args=[planned.pk]) in page and "取消会议" in page
+    response = client.post(reverse("meetings:cancel", args=[planned.pk]), {"reason": " "}, follow=True)
+    assert "请填写取消原因" in response.content.decode()
+    planned.refresh_from_db()
+    assert planned.status == "planned"
+    response = client.post(
+        reverse("meetings:cancel", args=[planned.pk]), {"reason": "与上级会议冲突"}, follow=True
+    )
+    assert "会议已取消" in response.content.decode()
+    planned.refresh_from_db()
+    assert planned.status == "cancelled"
+    assert "取消会议" not in client.get(reverse("meetings:detail", args=[planned.pk])).content.decode()
+
+
 def test_calendar_shows_planned_and_held_meetings_in_the_month(cast, recorder, held, client_for):
     services.meeting_plan(
         user=cast.secretary_a,
