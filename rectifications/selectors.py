@@ -219,10 +219,17 @@ def ledger_summary(ledger, items, today=None):
     (ledger, category) index instead of two. Returns (ledger, categories)."""
     today = today or timezone.localdate()
     rows = list(items.order_by("category").values("category").annotate(**_counts(today)))
-    for attr, key in (("item_total", "total"), ("item_closed", "closed"), ("item_overdue", "overdue")):
-        setattr(ledger, attr, sum(r[key] for r in rows))
-    ledger.item_waiting = sum(r["waiting"] for r in rows)
+    _set_counts(ledger, {key: sum(r[key] for r in rows) for key in COUNT_KEYS})
     return ledger, [r["category"] for r in rows if r["category"]][:100]  # in the database's order
+
+
+COUNT_KEYS = ("total", "closed", "overdue", "waiting")  # what `_counts` counts
+
+
+def _set_counts(ledger, counts):
+    """The ledger's item_total / item_closed / item_overdue / item_waiting from `_counts` figures."""
+    for key in COUNT_KEYS:
+        setattr(ledger, f"item_{key}", counts.get(key, 0))
 
 
 def with_counts(ledgers, user, today=None, *, items=None):
@@ -236,11 +243,7 @@ def with_counts(ledgers, user, today=None, *, items=None):
     rows = items.order_by().values("ledger_id").annotate(**_counts(today))
     counts = {r["ledger_id"]: r for r in rows} if ledgers else {}
     for ledger in ledgers:
-        c = counts.get(ledger.pk, {})
-        ledger.item_total = c.get("total", 0)
-        ledger.item_closed = c.get("closed", 0)
-        ledger.item_overdue = c.get("overdue", 0)
-        ledger.item_waiting = c.get("waiting", 0)
+        _set_counts(ledger, counts.get(ledger.pk, {}))
     return ledgers
 
 

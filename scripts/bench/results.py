@@ -102,10 +102,7 @@ def store(tier_result, tier, path=None):
     data.pop("paired", None)
     data["machine"] = machine()
     data["commands"] = COMMANDS
-    data["updated_at"] = now()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-    return data
+    return _write(path, data)
 
 
 def store_paired(pairs, path=None):
@@ -113,7 +110,12 @@ def store_paired(pairs, path=None):
     path = Path(path or JSON_PATH)
     data = json.loads(path.read_text()) if path.exists() else {"schema": SCHEMA, "tiers": {}}
     data["paired"] = pairs
+    return _write(path, data)
+
+
+def _write(path, data):
     data["updated_at"] = now()
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     return data
 
